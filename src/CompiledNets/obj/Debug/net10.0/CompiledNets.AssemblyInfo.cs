@@ -15,7 +15,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyDescriptionAttribute(("Neural networks compiled at build time: declare layers with attributes, get unrol" +
     "led Span-based forward and backward passes."))]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+25fd03ceb90cb4186dd02e925a32ce063aa055ed")]
 [assembly: System.Reflection.AssemblyProductAttribute("CompiledNets")]
 [assembly: System.Reflection.AssemblyTitleAttribute("CompiledNets")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
