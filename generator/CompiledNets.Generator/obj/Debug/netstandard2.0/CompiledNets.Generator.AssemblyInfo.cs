@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("CompiledNets.Generator")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+25fd03ceb90cb4186dd02e925a32ce063aa055ed")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+1d4355a133a7b98b081e2f9f3594bdaf40d17753")]
 [assembly: System.Reflection.AssemblyProductAttribute("CompiledNets.Generator")]
 [assembly: System.Reflection.AssemblyTitleAttribute("CompiledNets.Generator")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]

@@ -1,0 +1,86 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace CompiledNets.Generator;
+
+/// <summary>Every diagnostic the generator reports. Ids are stable: never reuse or renumber one.</summary>
+internal static class Descriptors
+{
+    private const string Category = "CompiledNets";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("CNN0001",
+        "Network class must be partial",
+        "The network class '{0}' must be declared 'partial' so that the generated members can be added to it");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("CNN0002",
+        "Network has no dense layer",
+        "The network '{0}' declares no [Dense] layer; add at least one after [Network]");
+
+    public static readonly DiagnosticDescriptor InputsNotPositive = Error("CNN0003",
+        "Network input width must be positive",
+        "The input width of [Network] must be at least 1, but is {0}");
+
+    public static readonly DiagnosticDescriptor UnitsNotPositive = Error("CNN0004",
+        "Dense layer must have at least one unit",
+        "A [Dense] layer must have at least 1 unit, but declares {0}");
+
+    public static readonly DiagnosticDescriptor RateOutOfRange = Error("CNN0005",
+        "Dropout rate out of range",
+        "The dropout rate is the probability of dropping a unit and must be in [0, 1), but is {0}");
+
+    public static readonly DiagnosticDescriptor DropoutAfterDropout = Error("CNN0006",
+        "Dropout directly after dropout",
+        "[Dropout] cannot directly follow another [Dropout]; use one layer with rate {0}, which drops units with the same probability");
+
+    public static readonly DiagnosticDescriptor LayersOnOtherPart = Error("CNN0007",
+        "Layers split across partial declarations",
+        "[{0}] is on a different partial declaration of '{1}' than [Network]; declare every layer on the declaration that carries [Network] so that their order is defined");
+
+    public static readonly DiagnosticDescriptor TooFewClasses = Error("CNN0008",
+        "Output width does not fit the loss",
+        "Softmax cross-entropy needs at least 2 outputs (classes), but the last [Dense] layer has {0}");
+
+    public static readonly DiagnosticDescriptor NestedType = Error("CNN0009",
+        "Network cannot be a nested type",
+        "The network class '{0}' is nested in another type; declare it directly in a namespace");
+
+    public static readonly DiagnosticDescriptor GenericType = Error("CNN0010",
+        "Network cannot be generic",
+        "The network class '{0}' has type parameters; a network's sizes and code are fixed, so it cannot be generic");
+
+    public static readonly DiagnosticDescriptor StaticType = Error("CNN0011",
+        "Network cannot be static",
+        "The network class '{0}' is static; a network holds its parameters and buffers, so it must be an instance class");
+
+    public static readonly DiagnosticDescriptor UndefinedEnumValue = Error("CNN0012",
+        "Undefined enum value",
+        "{0} is not a defined {1} value");
+
+    public static readonly DiagnosticDescriptor InvalidInitSetting = Error("CNN0013",
+        "Invalid initialization setting",
+        "{0} must be {1}, but is {2}");
+
+    public static readonly DiagnosticDescriptor LayerWithoutNetwork = Error("CNN0014",
+        "Layer attribute without [Network]",
+        "[{0}] on '{1}' has no effect because the class has no [Network] attribute");
+
+    public static readonly DiagnosticDescriptor TooLarge = Error("CNN0015",
+        "Network too large",
+        "The network '{0}' has {1} parameters, more than one array can hold ({2})");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
+    {
+        NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
+        LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
+        InvalidInitSetting, LayerWithoutNetwork, TooLarge,
+    }.ToDictionary(d => d.Id);
+
+    /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>
+    public static IEnumerable<DiagnosticDescriptor> All => s_byId.Values;
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+}

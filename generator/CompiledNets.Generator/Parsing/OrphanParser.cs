@@ -1,0 +1,27 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using CompiledNets.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace CompiledNets.Generator.Parsing;
+
+/// <summary>Finds [Dense] and [Dropout] on classes that have no [Network]: they would silently do nothing.</summary>
+internal static class OrphanParser
+{
+    public static EquatableArray<DiagnosticInfo> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        ISymbol symbol = context.TargetSymbol;
+        if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeNames.Network))
+            return EquatableArray<DiagnosticInfo>.Empty;
+
+        var diagnostics = new List<DiagnosticInfo>();
+        foreach (AttributeData attribute in context.Attributes)
+        {
+            string name = attribute.AttributeClass?.Name == "DenseAttribute" ? "Dense" : "Dropout";
+            Location? location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayerWithoutNetwork, location, name, symbol.Name));
+        }
+        return diagnostics.ToEquatableArray();
+    }
+}
