@@ -1,0 +1,43 @@
+using System;
+using System.Globalization;
+using CompiledNets;
+
+namespace CompiledNets.Examples.Mnist;
+
+/// <summary>The command-line settings of one run.</summary>
+internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed)
+{
+    /// <summary>A message for the first bad setting, or null.</summary>
+    public string? Validate() =>
+        Epochs < 1 ? "--epochs must be at least 1."
+        : BatchSize < 1 ? "--batch-size must be at least 1."
+        : !(LearningRate > 0) || float.IsInfinity(LearningRate) ? "--learning-rate must be positive and finite."
+        : null;
+}
+
+/// <summary>Trains any of the example's networks and prints one line per epoch and a summary.</summary>
+internal static class TrainingRun
+{
+    public static int Run<TNetwork>(TNetwork network, MnistData data, TrainingOptions options) where TNetwork : IClassifierNetwork
+    {
+        var trainer = new Trainer<TNetwork>(network, new Adam(options.LearningRate), options.BatchSize, shuffleSeed: options.Seed);
+        Console.WriteLine("epoch  train loss  train acc  test acc  seconds");
+        double bestTest = 0, totalSeconds = 0;
+        int bestEpoch = 0;
+        Evaluation train = default, test = default;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            EpochResult result = trainer.TrainEpoch(data.Train);
+            train = trainer.Evaluate(data.Train);
+            test = trainer.Evaluate(data.Test);
+            totalSeconds += result.Elapsed.TotalSeconds;
+            if (test.Accuracy > bestTest) (bestTest, bestEpoch) = (test.Accuracy, epoch);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{epoch,5}  {result.MeanLoss,10:F4}  {train.Accuracy,9:P2}  {test.Accuracy,8:P2}  {result.Elapsed.TotalSeconds,7:F2}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Final: test accuracy {test.Accuracy:P2} (train {train.Accuracy:P2}); best {bestTest:P2} at epoch {bestEpoch}; " +
+            $"{totalSeconds / options.Epochs:F2} s per epoch of training ({trainer.Steps} steps)."));
+        return 0;
+    }
+}

@@ -1,0 +1,140 @@
+using System;
+using System.Diagnostics;
+using CompiledNets.Randomness;
+
+namespace CompiledNets;
+
+/// <summary>
+/// Trains a classifier network on a <see cref="Dataset"/> in shuffled mini-batches and evaluates it.
+/// The shuffle order is a pure function of the seed, so a run is reproducible from its seeds alone.
+/// </summary>
+/// <typeparam name="TNetwork">The generated network type.</typeparam>
+public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
+{
+    private readonly TNetwork _network;
+    private readonly IOptimizer _optimizer;
+    private readonly int _batchSize;
+    private readonly float[] _batchInputs;
+    private readonly int[] _batchLabels;
+    private readonly float[] _probabilities;
+    private SplitMix64 _shuffle;
+    private int[] _order = Array.Empty<int>();
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="network">The network to train (its <see cref="ICompiledNetwork.MaxBatchSize"/> must be at least <paramref name="batchSize"/>).</param>
+    /// <param name="optimizer">The optimizer, used for this network only.</param>
+    /// <param name="batchSize">Examples per step.</param>
+    /// <param name="shuffleSeed">Seeds the order of examples in every epoch.</param>
+    public Trainer(TNetwork network, IOptimizer optimizer, int batchSize = 128, ulong shuffleSeed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (batchSize < 1 || batchSize > network.MaxBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"Must be between 1 and the network's MaxBatchSize ({network.MaxBatchSize}).");
+        _network = network;
+        _optimizer = optimizer;
+        _batchSize = batchSize;
+        _batchInputs = new float[batchSize * network.InputSize];
+        _batchLabels = new int[batchSize];
+        _probabilities = new float[network.MaxBatchSize * network.OutputSize];
+        _shuffle = new SplitMix64(shuffleSeed);
+    }
+
+    /// <summary>The number of training steps taken so far.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>
+    /// One pass over <paramref name="data"/> in a freshly shuffled order, in batches of the trainer's batch size
+    /// (the last batch may be smaller). Returns the mean training loss (with dropout) and the time taken.
+    /// </summary>
+    public EpochResult TrainEpoch(Dataset data)
+    {
+        CheckShape(data, nameof(data));
+        if (_order.Length != data.Count)
+            _order = new int[data.Count];
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        Shuffle(_order);
+
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        int features = data.Features;
+        for (int start = 0; start < data.Count; start += _batchSize)
+        {
+            int count = Math.Min(_batchSize, data.Count - start);
+            for (int j = 0; j < count; j++)
+            {
+                int example = _order[start + j];
+                data.Image(example).CopyTo(_batchInputs.AsSpan(j * features, features));
+                _batchLabels[j] = data.Labels[example];
+            }
+            float loss = _network.TrainStep(_batchInputs.AsSpan(0, count * features), _batchLabels.AsSpan(0, count), _optimizer);
+            lossSum += (double)loss * count;
+            Steps++;
+        }
+        return new EpochResult(lossSum / data.Count, clock.Elapsed);
+    }
+
+    /// <summary>Inference over <paramref name="data"/> (no dropout): mean cross-entropy and accuracy.</summary>
+    public Evaluation Evaluate(Dataset data)
+    {
+        CheckShape(data, nameof(data));
+        int batch = _network.MaxBatchSize;
+        int classes = _network.OutputSize;
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < data.Count; start += batch)
+        {
+            int count = Math.Min(batch, data.Count - start);
+            ReadOnlySpan<float> inputs = data.Images.AsSpan(start * data.Features, count * data.Features);
+            _network.Predict(inputs, _probabilities.AsSpan(0, count * classes), count);
+            for (int j = 0; j < count; j++)
+            {
+                ReadOnlySpan<float> row = _probabilities.AsSpan(j * classes, classes);
+                int label = data.Labels[start + j];
+                // log of a probability that underflowed to 0 is -inf; clamp so one hopeless example cannot make the mean infinite.
+                lossSum -= Math.Log(Math.Max(row[label], 1e-30f));
+                if (ArgMax(row) == label) correct++;
+            }
+        }
+        return new Evaluation(lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    private void CheckShape(Dataset data, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(data, paramName);
+        if (data.Features != _network.InputSize)
+            throw new ArgumentException(
+                $"The data has {data.Features} features per example but the network takes {_network.InputSize}.", paramName);
+        if (data.Count == 0)
+            throw new ArgumentException("The data set is empty.", paramName);
+    }
+
+    /// <summary>Fisher–Yates with the trainer's seeded stream.</summary>
+    private void Shuffle(int[] order)
+    {
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = _shuffle.NextInt32(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+}
+
+/// <summary>What one training epoch did.</summary>
+/// <param name="MeanLoss">Mean training loss over the epoch's examples (training mode, with dropout).</param>
+/// <param name="Elapsed">Wall-clock time of the epoch's training steps.</param>
+public readonly record struct EpochResult(double MeanLoss, TimeSpan Elapsed);
+
+/// <summary>Inference-mode quality of a network on a data set.</summary>
+/// <param name="Loss">Mean cross-entropy.</param>
+/// <param name="Accuracy">Fraction of examples whose most probable class is the label.</param>
+public readonly record struct Evaluation(double Loss, double Accuracy);
