@@ -1,0 +1,108 @@
+using System;
+using System.Linq;
+using CompiledNets.Generator;
+using Microsoft.CodeAnalysis;
+
+namespace CompiledNets.Tests.Generator;
+
+/// <summary>
+/// Every CNN descriptor, reached by a declaration that makes exactly that mistake: reported once, as an error,
+/// at the offending attribute or class name, with no generated code and no generator exception.
+/// </summary>
+public class DiagnosticTests
+{
+    /// <summary>(id, the source text the diagnostic must point at, the declaration).</summary>
+    public static readonly TheoryData<string, string, string> Cases = new()
+    {
+        { "CNN0001", "NotPartialNet", "[Network(4)] [Dense(2)] public class NotPartialNet;" },
+        { "CNN0002", "NoLayersNet", "[Network(4)] public partial class NoLayersNet;" },
+        { "CNN0002", "OnlyDropoutNet", "[Network(4)] [Dropout(0.5)] public partial class OnlyDropoutNet;" },
+        { "CNN0003", "Network(0)", "[Network(0)] [Dense(2)] public partial class NoInputsNet;" },
+        { "CNN0003", "Network(-3)", "[Network(-3)] [Dense(2)] public partial class NegativeInputsNet;" },
+        { "CNN0004", "Dense(0)", "[Network(4)] [Dense(0)] [Dense(2)] public partial class NoUnitsNet;" },
+        { "CNN0004", "Dense(-1, Activation.ReLU)", "[Network(4)] [Dense(-1, Activation.ReLU)] [Dense(2)] public partial class NegativeUnitsNet;" },
+        { "CNN0005", "Dropout(1)", "[Network(4)] [Dense(3)] [Dropout(1)] [Dense(2)] public partial class RateOneNet;" },
+        { "CNN0005", "Dropout(-0.1)", "[Network(4)] [Dropout(-0.1)] [Dense(2)] public partial class NegativeRateNet;" },
+        { "CNN0005", "Dropout(double.NaN)", "[Network(4)] [Dense(3)] [Dropout(double.NaN)] [Dense(2)] public partial class NaNRateNet;" },
+        { "CNN0006", "Dropout(0.2)", "[Network(4)] [Dense(3)] [Dropout(0.5)] [Dropout(0.2)] [Dense(2)] public partial class TwoDropoutsNet;" },
+        { "CNN0006", "Dropout(0.3)", "[Network(4)] [Dropout(0.1)] [Dropout(0.3)] [Dense(2)] public partial class TwoInputDropoutsNet;" },
+        { "CNN0007", "Dense(2)", "[Network(4)] [Dense(3)] public partial class SplitNet; [Dense(2)] public partial class SplitNet;" },
+        { "CNN0008", "Dense(1)", "[Network(4)] [Dense(3)] [Dense(1)] public partial class OneClassNet;" },
+        { "CNN0009", "InnerNet", "public partial class Outer { [Network(4)] [Dense(2)] public partial class InnerNet; }" },
+        { "CNN0010", "GenericNet", "[Network(4)] [Dense(2)] public partial class GenericNet<T>;" },
+        { "CNN0011", "StaticNet", "[Network(4)] [Dense(2)] public static partial class StaticNet;" },
+        { "CNN0012", "Dense(3, (Activation)42)", "[Network(4)] [Dense(3, (Activation)42)] [Dense(2)] public partial class BadActivationNet;" },
+        { "CNN0012", "Dropout(0.5, Scaling = (DropoutScaling)7)", "[Network(4)] [Dense(3)] [Dropout(0.5, Scaling = (DropoutScaling)7)] [Dense(2)] public partial class BadScalingNet;" },
+        { "CNN0012", "Network(4, Loss = (LossFunction)5)", "[Network(4, Loss = (LossFunction)5)] [Dense(2)] public partial class BadLossNet;" },
+        { "CNN0012", "Dense(2, WeightInit = (WeightInit)9)", "[Network(4)] [Dense(2, WeightInit = (WeightInit)9)] public partial class BadInitNet;" },
+        { "CNN0013", "Dense(2, WeightStdDev = -1)", "[Network(4)] [Dense(2, WeightStdDev = -1)] public partial class NegativeStdDevNet;" },
+        { "CNN0013", "Dense(2, WeightStdDev = 0)", "[Network(4)] [Dense(2, WeightStdDev = 0)] public partial class ZeroStdDevNet;" },
+        { "CNN0013", "Dense(2, WeightStdDev = double.PositiveInfinity)", "[Network(4)] [Dense(2, WeightStdDev = double.PositiveInfinity)] public partial class InfiniteStdDevNet;" },
+        { "CNN0013", "Dense(2, BiasInit = double.NaN)", "[Network(4)] [Dense(2, BiasInit = double.NaN)] public partial class NaNBiasNet;" },
+        { "CNN0013", "Dense(2, BiasInit = double.NegativeInfinity)", "[Network(4)] [Dense(2, BiasInit = double.NegativeInfinity)] public partial class InfiniteBiasNet;" },
+        { "CNN0014", "Dense(3)", "[Dense(3)] public partial class NotANetwork;" },
+        { "CNN0014", "Dropout(0.5)", "[Dropout(0.5)] public class AlsoNotANetwork;" },
+        { "CNN0015", "Network(100000)", "[Network(100000)] [Dense(100000)] public partial class HugeNet;" },
+        { "CNN0015", "Network(2147483647, Loss = LossFunction.MeanSquaredError)", "[Network(2147483647, Loss = LossFunction.MeanSquaredError)] [Dense(1)] public partial class WideInputNet;" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Mistake_is_reported_once_at_the_offending_declaration(string id, string locatedText, string declaration)
+    {
+        GeneratorRun run = TestCompilation.Run("using CompiledNets;\nnamespace Samples;\n" + declaration);
+
+        run.AssertNoGeneratorException();
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(locatedText, run.LocatedText(diagnostic));
+        Assert.DoesNotContain("{", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Empty(run.Sources);
+        Assert.DoesNotContain(run.OutputDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_case()
+    {
+        string[] tested = Cases.Select(row => (string)row[0]).Distinct().ToArray();
+
+        Assert.All(Descriptors.All, descriptor => Assert.Contains(descriptor.Id, tested));
+        Assert.All(tested, id => Assert.Contains(Descriptors.All, descriptor => descriptor.Id == id));
+    }
+
+    [Fact]
+    public void Layers_in_another_file_are_reported_in_that_file()
+    {
+        GeneratorRun run = TestCompilation.Run(
+            "using CompiledNets;\nnamespace Samples;\n[Network(4)] [Dense(3)] public partial class SplitNet;",
+            "using CompiledNets;\nnamespace Samples;\n[Dropout(0.5)] [Dense(2)] public partial class SplitNet;");
+
+        run.AssertNoGeneratorException();
+        Assert.Equal(new[] { "CNN0007", "CNN0007" }, run.GeneratorDiagnostics.Select(d => d.Id));
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("Source1.cs", d.Location.GetLineSpan().Path));
+        Assert.Equal(new[] { "Dropout(0.5)", "Dense(2)" }, run.GeneratorDiagnostics.Select(run.LocatedText));
+        Assert.Empty(run.Sources);
+    }
+
+    [Fact]
+    public void Several_mistakes_are_all_reported()
+    {
+        GeneratorRun run = TestCompilation.Run("""
+            using CompiledNets;
+            namespace Samples;
+            [Network(0)]
+            [Dense(0)]
+            [Dropout(1.5)]
+            [Dropout(0.5)]
+            [Dense(1)]
+            public class ManyMistakesNet;
+            """);
+
+        run.AssertNoGeneratorException();
+        Assert.Equal(
+            new[] { "CNN0001", "CNN0003", "CNN0004", "CNN0005", "CNN0006", "CNN0008" },
+            run.GeneratorDiagnostics.Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal));
+        Assert.Empty(run.Sources);
+    }
+}

@@ -1,0 +1,154 @@
+namespace CompiledNets.Tests.Generator;
+
+/// <summary>Network declarations shared by the snapshot, compile and caching tests.</summary>
+internal static class NetworkSources
+{
+    /// <summary>The dropout tutorial's network, as in DESIGN.md.</summary>
+    public const string Reference = """
+        using CompiledNets;
+
+        namespace Samples.Mnist;
+
+        [Network(784)]
+        [Dense(200, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(100, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(10)]
+        public partial class MnistNet;
+        """;
+
+    public const string InputDropout = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(6)]
+        [Dropout(0.2)]
+        [Dense(4, Activation.Tanh)]
+        [Dense(3)]
+        public partial class InputDropoutNet;
+        """;
+
+    public const string MeanSquaredError = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(5, Loss = LossFunction.MeanSquaredError)]
+        [Dense(8, Activation.Sigmoid)]
+        [Dropout(0.25)]
+        [Dense(2)]
+        public partial class RegressionNet;
+        """;
+
+    public const string InvertedScaling = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(8)]
+        [Dropout(0.1, Scaling = DropoutScaling.Inverted)]
+        [Dense(16, Activation.ReLU)]
+        [Dropout(0.3, Scaling = DropoutScaling.Inverted)]
+        [Dense(4)]
+        public partial class InvertedNet;
+        """;
+
+    public const string SingleDense = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(3)]
+        [Dense(2)]
+        public partial class LogisticNet;
+        """;
+
+    public const string GlobalNamespace = """
+        using CompiledNets;
+
+        [Network(4)]
+        [Dense(5, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(2)]
+        public partial class GlobalNet;
+        """;
+
+    public const string PartialRecord = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(4)]
+        [Dense(3, Activation.Tanh)]
+        [Dropout(0.5)]
+        [Dense(2)]
+        public partial record RecordNet;
+        """;
+
+    /// <summary>The tutorial's initialization: truncated normal σ = 0.1 weights, biases 1.</summary>
+    public const string TutorialInit = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(784)]
+        [Dense(200, Activation.ReLU, WeightInit = WeightInit.TruncatedNormal, WeightStdDev = 0.1, BiasInit = 1)]
+        [Dropout(0.5)]
+        [Dense(100, Activation.ReLU, WeightInit = WeightInit.TruncatedNormal, WeightStdDev = 0.1, BiasInit = 1)]
+        [Dropout(0.5)]
+        [Dense(10, WeightInit = WeightInit.TruncatedNormal, WeightStdDev = 0.1, BiasInit = 1)]
+        public partial class TutorialNet;
+        """;
+
+    /// <summary>The five networks of Networks/TestNetworks.cs, copied into another namespace.</summary>
+    public const string TestNetworks = """
+        using CompiledNets;
+
+        namespace Copies;
+
+        /// <summary>The dropout tutorial's network: 784-200-100-10, ReLU, dropout 0.5 on both hidden layers.</summary>
+        [Network(784)]
+        [Dense(200, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(100, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(10)]
+        public partial class ReferenceNet;
+
+        /// <summary>Small, with every activation, input dropout and both scaling rules, for gradient checks.</summary>
+        [Network(7)]
+        [Dropout(0.25)]
+        [Dense(9, Activation.Tanh)]
+        [Dropout(0.5, Scaling = DropoutScaling.Inverted)]
+        [Dense(6, Activation.Sigmoid)]
+        [Dropout(0.3)]
+        [Dense(5, Activation.ReLU)]
+        [Dense(3)]
+        public partial class SmallMixedNet;
+
+        /// <summary>A small regression network on mean squared error.</summary>
+        [Network(5, Loss = LossFunction.MeanSquaredError)]
+        [Dense(8, Activation.Tanh)]
+        [Dropout(0.2)]
+        [Dense(3)]
+        public partial class SmallRegressionNet;
+
+        /// <summary>A purely linear network with dropout, where inference must equal the mean of training outputs exactly.</summary>
+        [Network(4)]
+        [Dropout(0.4)]
+        [Dense(3)]
+        [Dropout(0.6)]
+        [Dense(2)]
+        public partial class LinearAtInferenceNet;
+
+        /// <summary>As <see cref="LinearAtInferenceNet"/>, with inverted scaling.</summary>
+        [Network(4)]
+        [Dropout(0.4, Scaling = DropoutScaling.Inverted)]
+        [Dense(3)]
+        [Dropout(0.6, Scaling = DropoutScaling.Inverted)]
+        [Dense(2)]
+        public partial class LinearInvertedNet;
+        """;
+}
