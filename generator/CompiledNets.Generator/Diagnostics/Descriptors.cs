@@ -72,11 +72,19 @@ internal static class Descriptors
         "Network too large",
         "The network '{0}' has {1} parameters, more than one array can hold ({2})");
 
+    public static readonly DiagnosticDescriptor PrimaryConstructor = Error("CNN0016",
+        "Network cannot have a primary constructor",
+        "The network class '{0}' has a primary constructor; remove it, because the generated constructor (maxBatchSize, seed) must be the one that allocates the network");
+
+    public static readonly DiagnosticDescriptor ReservedName = Error("CNN0017",
+        "Network named like a generated member",
+        "The network class '{0}' has the name of a member the generator adds to it; rename the class");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
-        InvalidInitSetting, LayerWithoutNetwork, TooLarge,
+        InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

@@ -14,4 +14,7 @@ internal static class Literals
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>A probability for a comment, as the float the code uses: 1 - 0.7 reads 0.3, not 0.30000000000000004.</summary>
+    public static string Probability(double value) => ((float)value).ToString("R", CultureInfo.InvariantCulture);
 }

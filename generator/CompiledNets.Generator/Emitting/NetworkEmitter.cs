@@ -23,14 +23,14 @@ internal static class NetworkEmitter
         w.Line();
         if (model.Namespace is not null)
         {
-            w.Line($"namespace {model.Namespace};");
+            w.Line($"namespace {Identifiers.EscapeDotted(model.Namespace)};");
             w.Line();
         }
 
         bool classifier = model.Loss == LossKind.SoftmaxCrossEntropy;
         string contract = classifier ? "global::CompiledNets.IClassifierNetwork" : "global::CompiledNets.IRegressionNetwork";
         w.Line($"/// <summary>{Summary(plan)}</summary>");
-        using (w.Open($"partial {model.TypeKeyword} {model.ClassName} : global::CompiledNets.ICompiledNetwork, {contract}"))
+        using (w.Open($"partial {model.TypeKeyword} {Identifiers.Escape(model.ClassName)} : global::CompiledNets.ICompiledNetwork, {contract}"))
         {
             WriteConstants(w, plan);
             WriteFields(w, plan);
@@ -41,7 +41,7 @@ internal static class NetworkEmitter
             WriteBackward(w, plan);
             WriteTrainStep(w, plan);
             WritePredict(w, plan);
-            WriteReseed(w);
+            WriteReseed(w, plan);
             WriteHelpers(w, plan);
         }
         return w.ToString();
@@ -57,7 +57,7 @@ internal static class NetworkEmitter
             text.Append(layer switch
             {
                 DenseLayerModel d => d.Activation == ActivationKind.None ? $"Dense({d.Units})" : $"Dense({d.Units}, {d.Activation})",
-                DropoutLayerModel o => $"Dropout({Literals.Number(o.Rate)})",
+                DropoutLayerModel o => $"Dropout({Literals.Probability(o.Rate)})",
                 _ => "?",
             });
         }
@@ -86,15 +86,17 @@ internal static class NetworkEmitter
         w.Line("private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters");
         foreach (Buffer buffer in plan.ActivationBuffers())
             w.Line($"private readonly float[] {buffer.Field}; // [maxBatchSize, {buffer.Width}] {buffer.Description}");
-        w.Line("private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed");
+        if (plan.HasDropout)
+            w.Line("private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed");
         w.Line("private int _batchSize; // examples in the last Forward; 0 before the first");
-        w.Line("private bool _training; // whether the last Forward sampled dropout masks");
+        if (plan.BackwardUsesMasks)
+            w.Line("private bool _training; // whether the last Forward sampled dropout masks");
         w.Line();
     }
 
     private static void WriteConstructor(CodeWriter w, NetworkPlan plan)
     {
-        string name = plan.Model.ClassName;
+        string name = Identifiers.Escape(plan.Model.ClassName);
         w.Line("/// <summary>Allocates every buffer once and initializes the weights from <paramref name=\"seed\"/>.</summary>");
         w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
         w.Line("/// <param name=\"seed\">Seeds the weight initialization and the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
@@ -126,7 +128,8 @@ internal static class NetworkEmitter
                 if (layer.BiasInit != 0)
                     w.Line($"{dense.Prefix}Bias.Fill({Literals.Float(layer.BiasInit)});");
             }
-            w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
+            if (plan.HasDropout)
+                w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
         }
         w.Line();
     }
@@ -173,7 +176,8 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.BatchSize(batchSize, _maxBatchSize);");
             w.Line($"{Kernels}.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), \"batchSize × InputSize\");");
             w.Line("_batchSize = batchSize;");
-            w.Line("_training = training;");
+            if (plan.BackwardUsesMasks)
+                w.Line("_training = training;");
             w.Line();
             w.Line($"var input = Rows({plan.Input.Field}, InputSize);");
             w.Line("inputs.CopyTo(input);");
@@ -202,8 +206,8 @@ internal static class NetworkEmitter
         string keep = Literals.Float(dropout.Keep);
         w.Line();
         w.Line(dropout.Inverted
-            ? $"// {dropout.Title}: rate {Literals.Number(dropout.Layer.Rate)}, keep p = {Literals.Number(dropout.Keep)}; inverted: kept units divided by p while training, identity at inference"
-            : $"// {dropout.Title}: rate {Literals.Number(dropout.Layer.Rate)}, keep p = {Literals.Number(dropout.Keep)}; kept units pass unchanged while training, all scaled by p at inference");
+            ? $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; inverted: kept units divided by p while training, identity at inference"
+            : $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; kept units pass unchanged while training, all scaled by p at inference");
         w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
         using (w.Open("if (training)"))
         {
@@ -360,11 +364,16 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void WriteReseed(CodeWriter w)
+    private static void WriteReseed(CodeWriter w, NetworkPlan plan)
     {
         w.Line("/// <summary>Restarts the dropout mask stream: the masks after <c>Reseed(s)</c> depend on <c>s</c> alone.</summary>");
         using (w.Open("public void Reseed(ulong seed)"))
-            w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
+        {
+            if (plan.HasDropout)
+                w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
+            else
+                w.Line("// This network has no dropout layer: there is no mask stream to restart.");
+        }
         w.Line();
     }
 

@@ -62,6 +62,12 @@ internal sealed class NetworkPlan
     public long ParameterCount { get; }
     public int WidestLayer { get; }
 
+    /// <summary>Whether any layer samples masks (so the network needs a mask stream).</summary>
+    public bool HasDropout => InputDropout is not null || Dense.Exists(d => d.Dropout is not null);
+
+    /// <summary>Whether Backward passes through a mask (input dropout has no gradient to mask).</summary>
+    public bool BackwardUsesMasks => Dense.Exists(d => d.Dropout is not null);
+
     /// <summary>Every activation buffer, in forward order (masks included).</summary>
     public IEnumerable<Buffer> ActivationBuffers()
     {

@@ -4,8 +4,8 @@ namespace CompiledNets.Generator.Model;
 /// Everything the emitter needs to write one network, and nothing else: plain values only (no symbols,
 /// syntax or locations), so that equal declarations give equal models and the pipeline can cache.
 /// </summary>
-/// <param name="Namespace">The containing namespace, or null for the global namespace.</param>
-/// <param name="ClassName">The class's name.</param>
+/// <param name="Namespace">The containing namespace as written without '@' escapes ("A.B"), or null for the global namespace.</param>
+/// <param name="ClassName">The class's name without an '@' escape.</param>
 /// <param name="TypeKeyword">"class" or "record", as the user declared it (partial parts must agree).</param>
 /// <param name="InputSize">Values per example.</param>
 /// <param name="Loss">The loss the network is trained on.</param>
@@ -18,8 +18,14 @@ internal sealed record NetworkModel(
     LossKind Loss,
     EquatableArray<LayerModel> Layers)
 {
-    /// <summary>The file name the generated source is added under.</summary>
-    public string HintName => (Namespace is null ? ClassName : Namespace + "." + ClassName) + ".g.cs";
+    /// <summary>The full name, unescaped.</summary>
+    public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
+
+    /// <summary>
+    /// The file name the generated source is added under. Roslyn compares hint names ignoring case, so a hash
+    /// of the case-sensitive full name keeps "A.Net" and "a.NET" apart.
+    /// </summary>
+    public string HintName => FullName + "." + StableHash.Of(FullName) + ".g.cs";
 }
 
 /// <summary>A dense or dropout layer.</summary>

@@ -34,9 +34,13 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.GenericType, nameLocation, symbol.Name));
         if (symbol.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.StaticType, nameLocation, symbol.Name));
+        if (HasPrimaryConstructor(symbol, cancellationToken))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.PrimaryConstructor, nameLocation, symbol.Name));
+        if (GeneratedMemberNames.IsReserved(symbol.Name))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ReservedName, nameLocation, symbol.Name));
 
         AttributeData network = context.Attributes[0];
-        bool compilerErrors = HasCompilerErrors(network);
+        bool compilerErrors = HasCompilerErrors(network, context.SemanticModel, cancellationToken);
         Location networkLocation = LocationOf(network, cancellationToken) ?? nameLocation;
         int inputs = 0;
         LossKind loss = LossKind.SoftmaxCrossEntropy;
@@ -58,7 +62,7 @@ internal static class NetworkParser
             string? name = attribute.AttributeClass?.ToDisplayString();
             if (name != AttributeNames.Dense && name != AttributeNames.Dropout)
                 continue;
-            if (HasCompilerErrors(attribute))
+            if (HasCompilerErrors(attribute, context.SemanticModel, cancellationToken))
             {
                 compilerErrors = true;
                 continue;
@@ -110,7 +114,7 @@ internal static class NetworkParser
 
         NetworkModel? model = diagnostics.Count == 0 && !compilerErrors
             ? new NetworkModel(
-                symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(),
+                NamespaceOf(symbol),
                 symbol.Name,
                 symbol.IsRecord ? "record" : "class",
                 inputs,
@@ -137,13 +141,15 @@ internal static class NetworkParser
         if (init == WeightInitKind.Auto)
             init = activation == ActivationKind.ReLU ? WeightInitKind.HeNormal : WeightInitKind.GlorotUniform;
 
+        // Checked as the float the generated code will use: 1e39 is a finite double but an infinite float,
+        // and 1e-50 is a positive double but a zero float.
         double stdDev = ReadDouble(attribute, "WeightStdDev", 0.1);
-        if (!(stdDev > 0) || double.IsInfinity(stdDev))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "WeightStdDev", "positive and finite", Format(stdDev)));
+        if (!((float)stdDev > 0) || float.IsInfinity((float)stdDev))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "WeightStdDev", "positive and finite as a float", Format(stdDev)));
 
         double bias = ReadDouble(attribute, "BiasInit", 0);
-        if (double.IsNaN(bias) || double.IsInfinity(bias))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "BiasInit", "finite", Format(bias)));
+        if (float.IsNaN((float)bias) || float.IsInfinity((float)bias))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "BiasInit", "finite as a float", Format(bias)));
 
         return new DenseLayerModel(units, activation, init, stdDev, bias);
     }
@@ -173,10 +179,32 @@ internal static class NetworkParser
     /// True when the compiler could not bind the attribute (missing or mistyped arguments): it reports that
     /// itself, and the arguments cannot be read.
     /// </summary>
-    private static bool HasCompilerErrors(AttributeData attribute) =>
-        attribute.AttributeConstructor is null
-        || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error || a.Value is null)
-        || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error || a.Value.Value is null);
+    private static bool HasCompilerErrors(AttributeData attribute, SemanticModel semanticModel, CancellationToken cancellationToken)
+    {
+        if (attribute.AttributeConstructor is null
+            || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error || a.Value is null)
+            || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error || a.Value.Value is null))
+            return true;
+
+        // A named argument the compiler rejects (unknown property, `Scaling = 1`) can be missing from
+        // NamedArguments or bound with a plausible value, so ask the compiler about the attribute's own text.
+        SyntaxReference? reference = attribute.ApplicationSyntaxReference;
+        if (reference is null || reference.SyntaxTree != semanticModel.SyntaxTree)
+            return false;
+        return semanticModel.GetDiagnostics(reference.Span, cancellationToken).Any(d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    private static bool HasPrimaryConstructor(INamedTypeSymbol symbol, CancellationToken cancellationToken) =>
+        symbol.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax { ParameterList: not null });
+
+    /// <summary>The namespace as written, without '@' escapes (the emitter escapes what needs it), or null for the global namespace.</summary>
+    private static string? NamespaceOf(INamedTypeSymbol symbol)
+    {
+        var parts = new List<string>();
+        for (INamespaceSymbol ns = symbol.ContainingNamespace; !ns.IsGlobalNamespace; ns = ns.ContainingNamespace)
+            parts.Insert(0, ns.Name);
+        return parts.Count == 0 ? null : string.Join(".", parts);
+    }
 
     private static TEnum ReadEnum<TEnum>(AttributeData attribute, string property, TEnum fallback, string enumName,
         Location location, List<DiagnosticInfo> diagnostics) where TEnum : struct, Enum

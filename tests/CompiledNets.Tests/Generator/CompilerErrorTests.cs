@@ -58,8 +58,7 @@ public class CompilerErrorTests
         Assert.All(errors, d => Assert.Equal("Source0.cs", d.Location.GetLineSpan().Path));
     }
 
-    [Theory(Skip = "Generator bug: a named argument the compiler rejects is missing from AttributeData.NamedArguments, " +
-        "so HasCompilerErrors misses it and the network is emitted with the default value instead of being skipped.")]
+    [Theory]
     [MemberData(nameof(RejectedNamedArguments))]
     public void Rejected_named_argument_emits_no_code(string declaration)
     {
@@ -87,7 +86,7 @@ public class CompilerErrorTests
 
         run.AssertNoGeneratorException();
         Assert.Empty(run.GeneratorDiagnostics);
-        Assert.Equal("Samples.LogisticNet.g.cs", Assert.Single(run.Sources).HintName);
+        Assert.StartsWith("Samples.LogisticNet.", Assert.Single(run.Sources).HintName, StringComparison.Ordinal);
         Assert.All(run.OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error), d => Assert.Equal("Source1.cs", d.Location.GetLineSpan().Path));
     }
 }

@@ -44,6 +44,10 @@ public class DiagnosticTests
         { "CNN0014", "Dropout(0.5)", "[Dropout(0.5)] public class AlsoNotANetwork;" },
         { "CNN0015", "Network(100000)", "[Network(100000)] [Dense(100000)] public partial class HugeNet;" },
         { "CNN0015", "Network(2147483647, Loss = LossFunction.MeanSquaredError)", "[Network(2147483647, Loss = LossFunction.MeanSquaredError)] [Dense(1)] public partial class WideInputNet;" },
+        { "CNN0016", "PrimaryNet", "[Network(4)] [Dense(2)] public partial class PrimaryNet(int size) { /** <summary>Size.</summary> */ public int Size => size; }" },
+        { "CNN0016", "PositionalNet", "[Network(4)] [Dense(2)] public partial record PositionalNet(int Size);" },
+        { "CNN0017", "Forward", "[Network(4)] [Dense(2)] public partial class Forward;" },
+        { "CNN0017", "Dense1Weights", "[Network(4)] [Dense(2)] public partial class Dense1Weights;" },
     };
 
     [Theory]

@@ -29,7 +29,6 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     private readonly float[] _dDense2; // [maxBatchSize, 3] d(loss)/d(Dense 2 output), then d(loss)/d(pre-activation)
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
-    private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -92,7 +91,6 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
-        _training = training;
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);

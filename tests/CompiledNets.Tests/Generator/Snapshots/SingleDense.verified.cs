@@ -23,9 +23,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private readonly float[] _input; // [maxBatchSize, 3] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 2] Dense 1 output, no activation
     private readonly float[] _dDense1; // [maxBatchSize, 2] d(loss)/d(Dense 1 output), then d(loss)/d(pre-activation)
-    private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
-    private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -42,7 +40,6 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         var weights = global::CompiledNets.Kernels.Init.CreateWeightStream(seed);
         global::CompiledNets.Kernels.Init.GlorotUniform(Dense1Weights, fanIn: 3, fanOut: 2, ref weights);
-        _masks = global::CompiledNets.Kernels.Dropout.CreateMaskStream(seed);
     }
 
     /// <summary>The largest batch this instance was built for.</summary>
@@ -77,7 +74,6 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
-        _training = training;
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -146,7 +142,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     /// <summary>Restarts the dropout mask stream: the masks after <c>Reseed(s)</c> depend on <c>s</c> alone.</summary>
     public void Reseed(ulong seed)
     {
-        _masks = global::CompiledNets.Kernels.Dropout.CreateMaskStream(seed);
+        // This network has no dropout layer: there is no mask stream to restart.
     }
 
     /// <summary>The first <c>_batchSize</c> rows of a [maxBatchSize, width] buffer.</summary>
