@@ -1,0 +1,62 @@
+using System;
+using CompiledNets.Tests.Networks;
+
+namespace CompiledNets.Tests.Numerics;
+
+/// <summary>A train step and an inference allocate nothing on the managed heap once warmed up (design contract).</summary>
+public class ZeroAllocationTests
+{
+    private const int Repetitions = 10;
+
+    [Theory]
+    [InlineData(128)]
+    [InlineData(1)]
+    public void TrainStep_and_Predict_on_the_reference_net_allocate_nothing_after_warm_up(int batch)
+    {
+        var net = new ReferenceNet(maxBatchSize: 128, seed: 3);
+        var adam = new Adam();
+        float[] inputs = TestData.Uniform(batch * ReferenceNet.InputSize, seed: 4, 0, 1);
+        int[] labels = TestData.Labels(batch, ReferenceNet.OutputSize, seed: 5);
+        var probabilities = new float[batch * ReferenceNet.OutputSize];
+
+        // Warm-up: JIT compilation (tiered), Adam's moment buffers, any lazily created state.
+        net.TrainStep(inputs, labels, adam);
+        net.Predict(inputs, probabilities, batch);
+
+        // Per-thread counter, so other tests running in parallel do not count; exact: 0 bytes.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Repetitions; i++)
+        {
+            net.TrainStep(inputs, labels, adam);
+            net.Predict(inputs, probabilities, batch);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Forward_Loss_and_Backward_allocate_nothing_after_warm_up()
+    {
+        var net = new SmallMixedNet(maxBatchSize: 16, seed: 3);
+        float[] inputs = TestData.Gaussian(16 * SmallMixedNet.InputSize, seed: 6);
+        int[] labels = TestData.Labels(16, SmallMixedNet.OutputSize, seed: 7);
+        var sgd = new Sgd(0.01f, 0.9f);
+        net.Forward(inputs, 16, training: true);
+        net.Loss(labels);
+        net.Backward(labels);
+        net.TrainStep(inputs, labels, sgd);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Repetitions; i++)
+        {
+            net.Reseed((ulong)i);
+            net.Forward(inputs, 16, training: true);
+            net.Loss(labels);
+            net.Backward(labels);
+            net.Forward(inputs, 16, training: false);
+            net.TrainStep(inputs, labels, sgd);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
