@@ -24,6 +24,9 @@ internal sealed class CodeWriter
         return new Block(this);
     }
 
+    /// <summary>Appends to the line just written (before its newline).</summary>
+    public void AppendToLastLine(string text) => _text.Insert(_text.Length - 1, text);
+
     public override string ToString() => _text.ToString();
 
     internal readonly struct Block : IDisposable

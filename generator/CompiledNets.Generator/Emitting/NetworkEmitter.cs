@@ -171,7 +171,16 @@ internal static class NetworkEmitter
         w.Line("/// ([batchSize, OutputSize], valid until the next call). <paramref name=\"training\"/> samples fresh dropout");
         w.Line("/// masks; otherwise every unit is kept and inference scaling applies.");
         w.Line("/// </summary>");
-        using (w.Open($"public {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training)"))
+        string signature = $"public {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training)";
+        if (plan.HasDropout)
+        {
+            w.Line(signature + " => Forward(inputs, batchSize, training, sampleMasks: training);");
+            w.Line();
+            WriteMaskHooks(w, plan);
+            w.Line("/// <summary>Forward; with <paramref name=\"sampleMasks\"/> false, training uses the masks already in the mask buffers.</summary>");
+            signature = $"private {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training, bool sampleMasks)";
+        }
+        using (w.Open(signature))
         {
             w.Line($"{Kernels}.Checks.BatchSize(batchSize, _maxBatchSize);");
             w.Line($"{Kernels}.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), \"batchSize × InputSize\");");
@@ -201,6 +210,36 @@ internal static class NetworkEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// Internal members that let tests (and cross-checks against other frameworks) run a training pass with
+    /// masks they choose. Internal: visible in the assembly that declares the network, not to its users.
+    /// </summary>
+    private static void WriteMaskHooks(CodeWriter w, NetworkPlan plan)
+    {
+        var dropouts = new System.Collections.Generic.List<DropoutPlan>();
+        if (plan.InputDropout is not null) dropouts.Add(plan.InputDropout);
+        foreach (DensePlan dense in plan.Dense)
+            if (dense.Dropout is not null) dropouts.Add(dense.Dropout);
+
+        w.Line("/// <summary>");
+        w.Line("/// The mask buffer of dropout layer <paramref name=\"index\"/> (0-based, in declaration order), [maxBatchSize, width]:");
+        w.Line("/// the kept value (1, or 1/p for inverted scaling) where a unit is kept, 0 where it is dropped. For tests and");
+        w.Line("/// cross-checks, with <see cref=\"ForwardWithCurrentMasks\"/>.");
+        w.Line("/// </summary>");
+        using (w.Open($"internal {Span} DropoutMask(int index) => index switch"))
+        {
+            for (int i = 0; i < dropouts.Count; i++)
+                w.Line($"{i} => {dropouts[i].Mask.Field},");
+            w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, \"This network has {dropouts.Count} dropout layer(s).\"),");
+        }
+        // CodeWriter.Open closes with "}"; a switch expression needs "};".
+        w.AppendToLastLine(";");
+        w.Line();
+        w.Line("/// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>");
+        w.Line($"internal {ReadOnlySpan} ForwardWithCurrentMasks({ReadOnlySpan} inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);");
+        w.Line();
+    }
+
     private static void WriteDropoutForward(CodeWriter w, DropoutPlan dropout)
     {
         string keep = Literals.Float(dropout.Keep);
@@ -213,7 +252,8 @@ internal static class NetworkEmitter
         {
             string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
             w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
-            w.Line($"{Kernels}.Dropout.SampleMask(mask, keepProbability: {keep}, keptValue: {kept}, ref _masks);");
+            w.Line("if (sampleMasks)");
+            w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {keep}, keptValue: {kept}, ref _masks);");
             w.Line($"{Tensor}.Multiply({dropout.Source.Name}, mask, {dropout.Output.Name});");
         }
         using (w.Open("else"))

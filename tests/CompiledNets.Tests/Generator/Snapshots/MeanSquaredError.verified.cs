@@ -87,7 +87,24 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     /// ([batchSize, OutputSize], valid until the next call). <paramref name="training"/> samples fresh dropout
     /// masks; otherwise every unit is kept and inference scaling applies.
     /// </summary>
-    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training)
+    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, sampleMasks: training);
+
+    /// <summary>
+    /// The mask buffer of dropout layer <paramref name="index"/> (0-based, in declaration order), [maxBatchSize, width]:
+    /// the kept value (1, or 1/p for inverted scaling) where a unit is kept, 0 where it is dropped. For tests and
+    /// cross-checks, with <see cref="ForwardWithCurrentMasks"/>.
+    /// </summary>
+    internal global::System.Span<float> DropoutMask(int index) => index switch
+    {
+        0 => _dropout1Mask,
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, "This network has 1 dropout layer(s)."),
+    };
+
+    /// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>
+    internal global::System.ReadOnlySpan<float> ForwardWithCurrentMasks(global::System.ReadOnlySpan<float> inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);
+
+    /// <summary>Forward; with <paramref name="sampleMasks"/> false, training uses the masks already in the mask buffers.</summary>
+    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool sampleMasks)
     {
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
@@ -107,7 +124,8 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         if (training)
         {
             var mask = Rows(_dropout1Mask, 8);
-            global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.75f, keptValue: 1f, ref _masks);
+            if (sampleMasks)
+                global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.75f, keptValue: 1f, ref _masks);
             global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dropout1);
         }
         else
