@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace CompiledNets;
 
@@ -31,6 +32,15 @@ public interface ICompiledNetwork
     /// <summary>The gradients written by the last backward pass, in the layout of <see cref="Parameters"/>.</summary>
     Span<float> Gradients { get; }
 
+    /// <summary>The named tensors that make up <see cref="Parameters"/>, in order (for saving and loading by name).</summary>
+    IReadOnlyList<ParameterTensor> ParameterTensors { get; }
+
+    /// <summary>
+    /// The position of the dropout mask stream. Saving it and setting it back later (a checkpoint) makes the masks
+    /// that follow identical to those an uninterrupted run would have drawn. Always 0 for a network without dropout.
+    /// </summary>
+    ulong MaskStreamState { get; set; }
+
     /// <summary>
     /// Runs the network on <paramref name="batchSize"/> examples (row-major, batchSize × InputSize) and returns
     /// the last layer's outputs (batchSize × OutputSize), valid until the next call. With
@@ -43,6 +53,14 @@ public interface ICompiledNetwork
     /// probabilities (raw outputs for <see cref="LossFunction.MeanSquaredError"/>), batchSize × OutputSize.
     /// </summary>
     void Predict(ReadOnlySpan<float> inputs, Span<float> probabilities, int batchSize = 1);
+
+    /// <summary>
+    /// Monte Carlo dropout: <paramref name="samples"/> forward passes with freshly sampled masks (as in training),
+    /// giving per output the <paramref name="mean"/> and (population) <paramref name="stdDev"/> over the samples of the
+    /// softmax probabilities (raw outputs for <see cref="LossFunction.MeanSquaredError"/>), batchSize × OutputSize each.
+    /// A large spread marks an input the network is unsure about. Advances the mask stream; allocates nothing.
+    /// </summary>
+    void PredictSamples(ReadOnlySpan<float> inputs, int samples, Span<float> mean, Span<float> stdDev, int batchSize = 1);
 
     /// <summary>Restarts the dropout mask stream: masks sampled after <c>Reseed(s)</c> are a pure function of <c>s</c>.</summary>
     void Reseed(ulong seed);

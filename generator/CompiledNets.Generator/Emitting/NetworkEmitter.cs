@@ -41,6 +41,7 @@ internal static class NetworkEmitter
             WriteBackward(w, plan);
             WriteTrainStep(w, plan);
             WritePredict(w, plan);
+            WritePredictSamples(w, plan);
             WriteReseed(w, plan);
             WriteHelpers(w, plan);
         }
@@ -86,6 +87,8 @@ internal static class NetworkEmitter
         w.Line("private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters");
         foreach (Buffer buffer in plan.ActivationBuffers())
             w.Line($"private readonly float[] {buffer.Field}; // [maxBatchSize, {buffer.Width}] {buffer.Description}");
+        if (IsClassifier(plan))
+            w.Line("private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples");
         if (plan.HasDropout)
             w.Line("private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed");
         w.Line("private int _batchSize; // examples in the last Forward; 0 before the first");
@@ -108,6 +111,8 @@ internal static class NetworkEmitter
             w.Line("_gradients = new float[ParameterCount];");
             foreach (Buffer buffer in plan.ActivationBuffers())
                 w.Line($"{buffer.Field} = new float[maxBatchSize * {buffer.Width}];");
+            if (IsClassifier(plan))
+                w.Line("_sampleProbabilities = new float[maxBatchSize * OutputSize];");
             w.Line();
             w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
             foreach (DensePlan dense in plan.Dense)
@@ -148,6 +153,37 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("/// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref=\"Parameters\"/>.</summary>");
         w.Line($"public {Span} Gradients => _gradients;");
+        w.Line();
+        w.Line("/// <summary>The named tensors of <see cref=\"Parameters\"/>: dense{n}.weight [in, out] and dense{n}.bias [out], in order.</summary>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.ParameterTensor> ParameterTensors => s_parameterTensors;");
+        w.Line();
+        using (w.Open("private static readonly global::CompiledNets.ParameterTensor[] s_parameterTensors ="))
+        {
+            foreach (DensePlan dense in plan.Dense)
+            {
+                w.Line($"new(\"dense{dense.Number}.weight\", {dense.WeightOffset}, {dense.Inputs}, {dense.Units}),");
+                w.Line($"new(\"dense{dense.Number}.bias\", {dense.BiasOffset}, {dense.Units}),");
+            }
+        }
+        w.AppendToLastLine(";");
+        w.Line();
+        w.Line("/// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>");
+        if (plan.HasDropout)
+        {
+            using (w.Open("public ulong MaskStreamState"))
+            {
+                w.Line("get => _masks.State;");
+                w.Line("set => _masks.State = value;");
+            }
+        }
+        else
+        {
+            using (w.Open("public ulong MaskStreamState"))
+            {
+                w.Line("get => 0; // no dropout layer, no mask stream");
+                w.Line("set { }");
+            }
+        }
         w.Line();
         w.Line("int global::CompiledNets.ICompiledNetwork.InputSize => InputSize;");
         w.Line("int global::CompiledNets.ICompiledNetwork.OutputSize => OutputSize;");
@@ -400,6 +436,42 @@ internal static class NetworkEmitter
             w.Line(IsClassifier(plan)
                 ? $"{Kernels}.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);"
                 : "outputs.CopyTo(probabilities);");
+        }
+        w.Line();
+    }
+
+    private static void WritePredictSamples(CodeWriter w, NetworkPlan plan)
+    {
+        string what = IsClassifier(plan) ? "softmax probabilities" : "outputs";
+        w.Line("/// <summary>");
+        w.Line($"/// Monte Carlo dropout: <paramref name=\"samples\"/> forward passes with fresh masks, giving the mean and the");
+        w.Line($"/// population standard deviation over the samples of the {what}, [batchSize, OutputSize] each.");
+        w.Line("/// </summary>");
+        using (w.Open($"public void PredictSamples({ReadOnlySpan} inputs, int samples, {Span} mean, {Span} stdDev, int batchSize = 1)"))
+        {
+            w.Line($"{Kernels}.Checks.BatchSize(batchSize, _maxBatchSize);");
+            w.Line($"{Kernels}.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), \"batchSize × InputSize\");");
+            w.Line($"{Kernels}.Checks.Samples(samples);");
+            w.Line($"{Kernels}.Checks.Length(mean.Length, batchSize * OutputSize, nameof(mean), \"batchSize × OutputSize\");");
+            w.Line($"{Kernels}.Checks.Length(stdDev.Length, batchSize * OutputSize, nameof(stdDev), \"batchSize × OutputSize\");");
+            w.Line();
+            w.Line("mean.Clear();");
+            w.Line("stdDev.Clear(); // holds the running sum of squared deviations until the end");
+            using (w.Open("for (int sample = 1; sample <= samples; sample++)"))
+            {
+                w.Line("var outputs = Forward(inputs, batchSize, training: true);");
+                if (IsClassifier(plan))
+                {
+                    w.Line("var probabilities = new global::System.Span<float>(_sampleProbabilities, 0, batchSize * OutputSize);");
+                    w.Line($"{Kernels}.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);");
+                    w.Line($"{Kernels}.MonteCarlo.Accumulate(mean, stdDev, probabilities, sample);");
+                }
+                else
+                {
+                    w.Line($"{Kernels}.MonteCarlo.Accumulate(mean, stdDev, outputs, sample);");
+                }
+            }
+            w.Line($"{Kernels}.MonteCarlo.FinishStandardDeviation(stdDev, samples);");
         }
         w.Line();
     }

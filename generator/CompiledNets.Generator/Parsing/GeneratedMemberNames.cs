@@ -13,6 +13,8 @@ internal static class GeneratedMemberNames
     {
         "InputSize", "OutputSize", "ParameterCount", "WidestLayer", "MaxBatchSize", "LossFunction",
         "Parameters", "Gradients", "Forward", "Loss", "Backward", "TrainStep", "Predict", "Reseed", "Rows",
+        "ParameterTensors", "MaskStreamState", "PredictSamples", "DropoutMask", "ForwardWithCurrentMasks",
+        "s_parameterTensors", "_sampleProbabilities",
         "_maxBatchSize", "_parameters", "_gradients", "_input", "_inputMask", "_inputDropped", "_masks",
         "_batchSize", "_training",
     };

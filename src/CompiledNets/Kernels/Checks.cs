@@ -65,6 +65,13 @@ public static class Checks
                 $"Must be at least 1 and small enough that maxBatchSize × {widestLayer} values fit in one array.");
     }
 
+    /// <summary>Throws unless <paramref name="samples"/> is at least 1.</summary>
+    public static void Samples(int samples)
+    {
+        if (samples < 1)
+            throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one Monte Carlo sample is needed.");
+    }
+
     /// <summary>Throws when <paramref name="optimizer"/> is null.</summary>
     public static void Optimizer(IOptimizer optimizer) => ArgumentNullException.ThrowIfNull(optimizer);
 }

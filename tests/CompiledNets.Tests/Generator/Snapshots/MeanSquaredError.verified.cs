@@ -66,6 +66,24 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
 
+    /// <summary>The named tensors of <see cref="Parameters"/>: dense{n}.weight [in, out] and dense{n}.bias [out], in order.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.ParameterTensor> ParameterTensors => s_parameterTensors;
+
+    private static readonly global::CompiledNets.ParameterTensor[] s_parameterTensors =
+    {
+        new("dense1.weight", 0, 5, 8),
+        new("dense1.bias", 40, 8),
+        new("dense2.weight", 48, 8, 2),
+        new("dense2.bias", 64, 2),
+    };
+
+    /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
+    public ulong MaskStreamState
+    {
+        get => _masks.State;
+        set => _masks.State = value;
+    }
+
     int global::CompiledNets.ICompiledNetwork.InputSize => InputSize;
     int global::CompiledNets.ICompiledNetwork.OutputSize => OutputSize;
     int global::CompiledNets.ICompiledNetwork.ParameterCount => ParameterCount;
@@ -205,6 +223,28 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
 
         var outputs = Forward(inputs, batchSize, training: false);
         outputs.CopyTo(probabilities);
+    }
+
+    /// <summary>
+    /// Monte Carlo dropout: <paramref name="samples"/> forward passes with fresh masks, giving the mean and the
+    /// population standard deviation over the samples of the outputs, [batchSize, OutputSize] each.
+    /// </summary>
+    public void PredictSamples(global::System.ReadOnlySpan<float> inputs, int samples, global::System.Span<float> mean, global::System.Span<float> stdDev, int batchSize = 1)
+    {
+        global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
+        global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
+        global::CompiledNets.Kernels.Checks.Samples(samples);
+        global::CompiledNets.Kernels.Checks.Length(mean.Length, batchSize * OutputSize, nameof(mean), "batchSize × OutputSize");
+        global::CompiledNets.Kernels.Checks.Length(stdDev.Length, batchSize * OutputSize, nameof(stdDev), "batchSize × OutputSize");
+
+        mean.Clear();
+        stdDev.Clear(); // holds the running sum of squared deviations until the end
+        for (int sample = 1; sample <= samples; sample++)
+        {
+            var outputs = Forward(inputs, batchSize, training: true);
+            global::CompiledNets.Kernels.MonteCarlo.Accumulate(mean, stdDev, outputs, sample);
+        }
+        global::CompiledNets.Kernels.MonteCarlo.FinishStandardDeviation(stdDev, samples);
     }
 
     /// <summary>Restarts the dropout mask stream: the masks after <c>Reseed(s)</c> depend on <c>s</c> alone.</summary>

@@ -31,6 +31,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
     private readonly float[] _dropout2; // [maxBatchSize, 100] Dropout 2 output
     private readonly float[] _dense3; // [maxBatchSize, 10] Dense 3 output, no activation
     private readonly float[] _dDense3; // [maxBatchSize, 10] d(loss)/d(Dense 3 output), then d(loss)/d(pre-activation)
+    private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private bool _training; // whether the last Forward sampled dropout masks
@@ -55,6 +56,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         _dropout2 = new float[maxBatchSize * 100];
         _dense3 = new float[maxBatchSize * 10];
         _dDense3 = new float[maxBatchSize * 10];
+        _sampleProbabilities = new float[maxBatchSize * OutputSize];
 
         var weights = global::CompiledNets.Kernels.Init.CreateWeightStream(seed);
         global::CompiledNets.Kernels.Init.HeNormal(Dense1Weights, fanIn: 784, ref weights);
@@ -74,6 +76,26 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
+
+    /// <summary>The named tensors of <see cref="Parameters"/>: dense{n}.weight [in, out] and dense{n}.bias [out], in order.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.ParameterTensor> ParameterTensors => s_parameterTensors;
+
+    private static readonly global::CompiledNets.ParameterTensor[] s_parameterTensors =
+    {
+        new("dense1.weight", 0, 784, 200),
+        new("dense1.bias", 156800, 200),
+        new("dense2.weight", 157000, 200, 100),
+        new("dense2.bias", 177000, 100),
+        new("dense3.weight", 177100, 100, 10),
+        new("dense3.bias", 178100, 10),
+    };
+
+    /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
+    public ulong MaskStreamState
+    {
+        get => _masks.State;
+        set => _masks.State = value;
+    }
 
     int global::CompiledNets.ICompiledNetwork.InputSize => InputSize;
     int global::CompiledNets.ICompiledNetwork.OutputSize => OutputSize;
@@ -259,6 +281,30 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
         var outputs = Forward(inputs, batchSize, training: false);
         global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
+    }
+
+    /// <summary>
+    /// Monte Carlo dropout: <paramref name="samples"/> forward passes with fresh masks, giving the mean and the
+    /// population standard deviation over the samples of the softmax probabilities, [batchSize, OutputSize] each.
+    /// </summary>
+    public void PredictSamples(global::System.ReadOnlySpan<float> inputs, int samples, global::System.Span<float> mean, global::System.Span<float> stdDev, int batchSize = 1)
+    {
+        global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
+        global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
+        global::CompiledNets.Kernels.Checks.Samples(samples);
+        global::CompiledNets.Kernels.Checks.Length(mean.Length, batchSize * OutputSize, nameof(mean), "batchSize × OutputSize");
+        global::CompiledNets.Kernels.Checks.Length(stdDev.Length, batchSize * OutputSize, nameof(stdDev), "batchSize × OutputSize");
+
+        mean.Clear();
+        stdDev.Clear(); // holds the running sum of squared deviations until the end
+        for (int sample = 1; sample <= samples; sample++)
+        {
+            var outputs = Forward(inputs, batchSize, training: true);
+            var probabilities = new global::System.Span<float>(_sampleProbabilities, 0, batchSize * OutputSize);
+            global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
+            global::CompiledNets.Kernels.MonteCarlo.Accumulate(mean, stdDev, probabilities, sample);
+        }
+        global::CompiledNets.Kernels.MonteCarlo.FinishStandardDeviation(stdDev, samples);
     }
 
     /// <summary>Restarts the dropout mask stream: the masks after <c>Reseed(s)</c> depend on <c>s</c> alone.</summary>

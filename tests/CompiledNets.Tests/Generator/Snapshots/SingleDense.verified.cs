@@ -23,6 +23,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private readonly float[] _input; // [maxBatchSize, 3] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 2] Dense 1 output, no activation
     private readonly float[] _dDense1; // [maxBatchSize, 2] d(loss)/d(Dense 1 output), then d(loss)/d(pre-activation)
+    private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private int _batchSize; // examples in the last Forward; 0 before the first
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -37,6 +38,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         _input = new float[maxBatchSize * 3];
         _dense1 = new float[maxBatchSize * 2];
         _dDense1 = new float[maxBatchSize * 2];
+        _sampleProbabilities = new float[maxBatchSize * OutputSize];
 
         var weights = global::CompiledNets.Kernels.Init.CreateWeightStream(seed);
         global::CompiledNets.Kernels.Init.GlorotUniform(Dense1Weights, fanIn: 3, fanOut: 2, ref weights);
@@ -53,6 +55,22 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
+
+    /// <summary>The named tensors of <see cref="Parameters"/>: dense{n}.weight [in, out] and dense{n}.bias [out], in order.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.ParameterTensor> ParameterTensors => s_parameterTensors;
+
+    private static readonly global::CompiledNets.ParameterTensor[] s_parameterTensors =
+    {
+        new("dense1.weight", 0, 3, 2),
+        new("dense1.bias", 6, 2),
+    };
+
+    /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
+    public ulong MaskStreamState
+    {
+        get => 0; // no dropout layer, no mask stream
+        set { }
+    }
 
     int global::CompiledNets.ICompiledNetwork.InputSize => InputSize;
     int global::CompiledNets.ICompiledNetwork.OutputSize => OutputSize;
@@ -137,6 +155,30 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         var outputs = Forward(inputs, batchSize, training: false);
         global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
+    }
+
+    /// <summary>
+    /// Monte Carlo dropout: <paramref name="samples"/> forward passes with fresh masks, giving the mean and the
+    /// population standard deviation over the samples of the softmax probabilities, [batchSize, OutputSize] each.
+    /// </summary>
+    public void PredictSamples(global::System.ReadOnlySpan<float> inputs, int samples, global::System.Span<float> mean, global::System.Span<float> stdDev, int batchSize = 1)
+    {
+        global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
+        global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
+        global::CompiledNets.Kernels.Checks.Samples(samples);
+        global::CompiledNets.Kernels.Checks.Length(mean.Length, batchSize * OutputSize, nameof(mean), "batchSize × OutputSize");
+        global::CompiledNets.Kernels.Checks.Length(stdDev.Length, batchSize * OutputSize, nameof(stdDev), "batchSize × OutputSize");
+
+        mean.Clear();
+        stdDev.Clear(); // holds the running sum of squared deviations until the end
+        for (int sample = 1; sample <= samples; sample++)
+        {
+            var outputs = Forward(inputs, batchSize, training: true);
+            var probabilities = new global::System.Span<float>(_sampleProbabilities, 0, batchSize * OutputSize);
+            global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
+            global::CompiledNets.Kernels.MonteCarlo.Accumulate(mean, stdDev, probabilities, sample);
+        }
+        global::CompiledNets.Kernels.MonteCarlo.FinishStandardDeviation(stdDev, samples);
     }
 
     /// <summary>Restarts the dropout mask stream: the masks after <c>Reseed(s)</c> depend on <c>s</c> alone.</summary>
