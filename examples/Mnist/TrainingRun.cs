@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using CompiledNets;
+using CompiledNets.Examples;
 
 namespace CompiledNets.Examples.Mnist;
 

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 
-namespace CompiledNets.Examples.Mnist;
+namespace CompiledNets.Examples;
 
 /// <summary>Finds a data set to train on, in the order the README documents, and says which one it found.</summary>
 internal static class DataLocator

@@ -1,6 +1,6 @@
 using CompiledNets;
 
-namespace CompiledNets.Examples.Mnist;
+namespace CompiledNets.Examples;
 
 // The network of the classic dropout tutorial: 784-200-100-10, ReLU, dropout on both hidden layers, weights
 // from a truncated normal with σ = 0.1 and biases starting at 1, as the tutorial sets them. Layers are wired
