@@ -1,12 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using CompiledNets;
 using CompiledNets.Examples;
 
 namespace CompiledNets.Examples.Mnist;
 
 /// <summary>The command-line settings of one run.</summary>
-internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed)
+internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed, string? SavePath, DataLocator.Located? Data)
 {
     /// <summary>A message for the first bad setting, or null.</summary>
     public string? Validate() =>
@@ -39,6 +41,18 @@ internal static class TrainingRun
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Final: test accuracy {test.Accuracy:P2} (train {train.Accuracy:P2}); best {bestTest:P2} at epoch {bestEpoch}; " +
             $"{totalSeconds / options.Epochs:F2} s per epoch of training ({trainer.Steps} steps)."));
+
+        if (options.SavePath is { } path)
+        {
+            SafeTensors.Save(network, path, new Dictionary<string, string>
+            {
+                ["network"] = typeof(TNetwork).Name,
+                ["data"] = options.Data?.Description ?? "",
+                ["epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
+                ["test_accuracy"] = test.Accuracy.ToString("R", CultureInfo.InvariantCulture),
+            });
+            Console.WriteLine($"Saved the parameters to {Path.GetFullPath(path)}.");
+        }
         return 0;
     }
 }
