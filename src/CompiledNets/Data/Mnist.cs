@@ -47,6 +47,24 @@ public static class Mnist
         return new MnistData(train, test);
     }
 
+    /// <summary>
+    /// Reads one IDX images file (plain, or gzip-compressed when its name ends in <c>.gz</c>), for tools that classify
+    /// images without labels. Pixels become floats in [0, 1], one row of rows × columns values per image.
+    /// </summary>
+    /// <param name="path">The images file, e.g. <c>t10k-images-idx3-ubyte.gz</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null, empty or white space.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt or truncated; the message names the file and the fault.</exception>
+    public static (float[] Pixels, int Count, int Rows, int Columns) LoadImages(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+            throw new FileNotFoundException($"The images file {fullPath} does not exist.", fullPath);
+        IdxImages images = IdxReader.ReadImages(fullPath);
+        return (ToUnitRange(images.Pixels), images.Count, images.Rows, images.Columns);
+    }
+
     private static Dataset LoadSplit(string directory, string imagesName, string labelsName, out string imagesPath)
     {
         imagesPath = Locate(directory, imagesName);

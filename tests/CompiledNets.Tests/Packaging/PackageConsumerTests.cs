@@ -37,8 +37,8 @@ public class PackageConsumerTests
     [Fact]
     public void Fresh_project_referencing_only_the_package_builds_and_runs_a_network()
     {
-        string repository = RepositoryRoot();
-        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        string repository = RepositoryPaths.Root;
+        string configuration = RepositoryPaths.Configuration;
         string work = Directory.CreateTempSubdirectory("compilednets-consumer-").FullName;
         try
         {
@@ -86,15 +86,5 @@ public class PackageConsumerTests
         {
             try { Directory.Delete(work, recursive: true); } catch (IOException) { /* a leftover temp folder is harmless */ }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CompiledNets.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("CompiledNets.sln not found above " + AppContext.BaseDirectory);
     }
 }
