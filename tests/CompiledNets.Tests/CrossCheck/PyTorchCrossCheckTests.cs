@@ -69,19 +69,16 @@ public class PyTorchCrossCheckTests
     [Fact]
     public void Classifier_with_both_scaling_rules_matches_PyTorch()
     {
-        JsonElement fixture = Fixture(nameof(CrossCheckClassifier));
-        int batch = fixture.GetProperty("batch").GetInt32();
-        var net = new CrossCheckClassifier(maxBatchSize: batch);
-        Floats(fixture, "parameters").CopyTo(net.Parameters);
         // Dropout 1 scales at inference (kept value 1); dropout 2 is inverted with p = 0.7 (kept value 1/0.7).
-        SetMasks(fixture, batch, net.DropoutMask, [1f, (float)(1 / 0.7)]);
-        int[] labels = fixture.GetProperty("targets").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        var net = new CrossCheckClassifier(maxBatchSize: 8);
+        CheckClassifier(nameof(CrossCheckClassifier), net, net.DropoutMask, net.ForwardWithCurrentMasks, [1f, (float)(1 / 0.7)]);
+    }
 
-        ReadOnlySpan<float> outputs = net.ForwardWithCurrentMasks(Floats(fixture, "inputs"), batch);
-        AssertClose(Doubles(fixture, "outputs"), outputs, "outputs");
-        AssertLossClose(fixture.GetProperty("loss").GetDouble(), net.Loss(labels));
-        net.Backward(labels);
-        AssertClose(Doubles(fixture, "gradients"), net.Gradients, "gradients");
+    [Fact]
+    public void Reference_shaped_network_matches_PyTorch()
+    {
+        var net = new CrossCheckReferenceShape(maxBatchSize: 8);
+        CheckClassifier(nameof(CrossCheckReferenceShape), net, net.DropoutMask, net.ForwardWithCurrentMasks, [1f, 1f]);
     }
 
     [Fact]
@@ -101,17 +98,20 @@ public class PyTorchCrossCheckTests
         AssertClose(Doubles(fixture, "gradients"), net.Gradients, "gradients");
     }
 
-    [Fact]
-    public void Reference_shaped_network_matches_PyTorch()
+    /// <summary>
+    /// Loads the fixture's parameters and masks into <paramref name="net"/> (whose mask hooks are generated members,
+    /// so they come in as delegates) and compares outputs, loss and gradients with PyTorch's.
+    /// </summary>
+    private static void CheckClassifier(string name, IClassifierNetwork net, Func<int, Span<float>> maskBuffer,
+        Func<ReadOnlySpan<float>, int, ReadOnlySpan<float>> forwardWithMasks, float[] keptValues)
     {
-        JsonElement fixture = Fixture(nameof(CrossCheckReferenceShape));
+        JsonElement fixture = Fixture(name);
         int batch = fixture.GetProperty("batch").GetInt32();
-        var net = new CrossCheckReferenceShape(maxBatchSize: batch);
         Floats(fixture, "parameters").CopyTo(net.Parameters);
-        SetMasks(fixture, batch, net.DropoutMask, [1f, 1f]);
+        SetMasks(fixture, batch, maskBuffer, keptValues);
         int[] labels = fixture.GetProperty("targets").EnumerateArray().Select(v => v.GetInt32()).ToArray();
 
-        ReadOnlySpan<float> outputs = net.ForwardWithCurrentMasks(Floats(fixture, "inputs"), batch);
+        ReadOnlySpan<float> outputs = forwardWithMasks(Floats(fixture, "inputs"), batch);
         AssertClose(Doubles(fixture, "outputs"), outputs, "outputs");
         AssertLossClose(fixture.GetProperty("loss").GetDouble(), net.Loss(labels));
         net.Backward(labels);
