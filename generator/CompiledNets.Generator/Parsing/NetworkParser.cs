@@ -163,6 +163,8 @@ internal static class NetworkParser
         return new DropoutLayerModel(rate, scaling);
     }
 
+    /// <summary>The parameter count, or the first partial sum past <see cref="MaxArrayLength"/> (a long cannot wrap then:
+    /// each layer adds less than 2^62).</summary>
     private static long CountParameters(int inputs, List<LayerModel> layers)
     {
         long total = 0;
@@ -170,6 +172,8 @@ internal static class NetworkParser
         foreach (DenseLayerModel dense in layers.OfType<DenseLayerModel>())
         {
             total += width * dense.Units + dense.Units;
+            if (total > MaxArrayLength)
+                return total;
             width = dense.Units;
         }
         return total;
@@ -189,9 +193,13 @@ internal static class NetworkParser
         // A named argument the compiler rejects (unknown property, `Scaling = 1`) can be missing from
         // NamedArguments or bound with a plausible value, so ask the compiler about the attribute's own text.
         SyntaxReference? reference = attribute.ApplicationSyntaxReference;
-        if (reference is null || reference.SyntaxTree != semanticModel.SyntaxTree)
+        if (reference is null)
             return false;
-        return semanticModel.GetDiagnostics(reference.Span, cancellationToken).Any(d => d.Severity == DiagnosticSeverity.Error);
+        // An attribute on another partial part lives in another file, with a semantic model of its own.
+        SemanticModel model = reference.SyntaxTree == semanticModel.SyntaxTree
+            ? semanticModel
+            : semanticModel.Compilation.GetSemanticModel(reference.SyntaxTree);
+        return model.GetDiagnostics(reference.Span, cancellationToken).Any(d => d.Severity == DiagnosticSeverity.Error);
     }
 
     private static bool HasPrimaryConstructor(INamedTypeSymbol symbol, CancellationToken cancellationToken) =>

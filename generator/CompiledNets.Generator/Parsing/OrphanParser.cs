@@ -18,6 +18,11 @@ internal static class OrphanParser
         var diagnostics = new List<DiagnosticInfo>();
         foreach (AttributeData attribute in context.Attributes)
         {
+            // Roslyn hands every matching attribute of the type in this file to each of its partial declarations;
+            // report each attribute once, from the declaration that carries it.
+            SyntaxReference? reference = attribute.ApplicationSyntaxReference;
+            if (reference is not null && (reference.SyntaxTree != context.TargetNode.SyntaxTree || !context.TargetNode.Span.Contains(reference.Span)))
+                continue;
             string name = attribute.AttributeClass?.Name == "DenseAttribute" ? "Dense" : "Dropout";
             Location? location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayerWithoutNetwork, location, name, symbol.Name));

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace CompiledNets;
 
@@ -15,18 +16,31 @@ internal sealed class IdxInput : IDisposable
     private const int GzipHeaderSize = 10;
     private const int GzipTrailerSize = 8; // CRC-32, then ISIZE: the uncompressed length mod 2^32
     private const int FirstChunk = 1 << 20;
+    // Bytes before the trailer that the inflater is fed one at a time (see CountingStream): more than any
+    // deflate end-of-stream code can need to straddle.
+    private const int ExactTail = 64;
 
     private readonly Stream _stream;
-    private readonly long? _plainLength;     // known up front for plain files; gzip sizes are known only by inflating
-    private readonly uint? _gzipLengthMod32; // the ISIZE field read from the end of a .gz file
-    private long _position;                  // uncompressed bytes consumed so far
+    private readonly long? _plainLength;  // known up front for plain files; gzip sizes are known only by inflating
+    private readonly GzipMember? _gzip;   // for .gz files: where the compressed data must end, and its trailer
+    private long _position;               // uncompressed bytes consumed so far
 
-    private IdxInput(string path, Stream stream, long? plainLength, uint? gzipLengthMod32)
+    private IdxInput(string path, Stream stream, long? plainLength, GzipMember? gzip)
     {
         Path = path;
         _stream = stream;
         _plainLength = plainLength;
-        _gzipLengthMod32 = gzipLengthMod32;
+        _gzip = gzip;
+    }
+
+    /// <summary>What a .gz file's one member must satisfy once inflated: it ends at the trailer, which matches the data.</summary>
+    private sealed class GzipMember(CountingStream compressed, long trailerOffset, uint crc, uint lengthMod32)
+    {
+        public CountingStream Compressed { get; } = compressed;
+        public long TrailerOffset { get; } = trailerOffset;
+        public uint DeclaredCrc { get; } = crc;
+        public uint DeclaredLengthMod32 { get; } = lengthMod32;
+        public Crc32 ActualCrc { get; } = new();
     }
 
     /// <summary>The file being read, as given to <see cref="Open"/>.</summary>
@@ -40,7 +54,7 @@ internal sealed class IdxInput : IDisposable
         {
             return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
                 ? OpenGzip(path, file)
-                : new IdxInput(path, file, file.Length, gzipLengthMod32: null);
+                : new IdxInput(path, file, file.Length, gzip: null);
         }
         catch
         {
@@ -54,19 +68,22 @@ internal sealed class IdxInput : IDisposable
         if (file.Length < GzipHeaderSize + GzipTrailerSize)
             throw Corrupt(path, $"is truncated: {file.Length} bytes is too short for gzip data");
 
-        Span<byte> bytes = stackalloc byte[4];
-        file.ReadExactly(bytes[..2]);
-        if (bytes[0] != 0x1F || bytes[1] != 0x8B)
-            throw Corrupt(path, $"is not gzip data: starts with 0x{bytes[0]:X2} 0x{bytes[1]:X2}, expected 0x1F 0x8B");
+        long dataStart = GzipHeader.Skip(file, path);
+        long trailerOffset = file.Length - GzipTrailerSize;
+        if (dataStart > trailerOffset)
+            throw Corrupt(path, "is truncated: its gzip header runs into the trailer");
+        Span<byte> trailer = stackalloc byte[GzipTrailerSize];
+        file.Seek(trailerOffset, SeekOrigin.Begin);
+        file.ReadExactly(trailer);
 
-        // .NET's GZipStream quietly ends early on a cut-off file (even one cut inside the compressed data), so
-        // remember the declared length and compare it with what actually inflated once the reading is done. (A file of
-        // several concatenated gzip members would fail this check too; MNIST archives are single members.)
-        file.Seek(-4, SeekOrigin.End);
-        file.ReadExactly(bytes);
-        file.Seek(0, SeekOrigin.Begin);
-        var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
-        return new IdxInput(path, gzip, plainLength: null, BinaryPrimitives.ReadUInt32LittleEndian(bytes));
+        // .NET's decompressors quietly stop at a cut-off stream and ignore bytes after it, so the reader checks for
+        // itself, once the data is read, that the deflate stream ended exactly at the trailer and that the trailer's
+        // CRC-32 and length match what was inflated.
+        var compressed = new CountingStream(file, dataStart, exactFrom: Math.Max(dataStart, trailerOffset - ExactTail));
+        var member = new GzipMember(compressed, trailerOffset,
+            BinaryPrimitives.ReadUInt32LittleEndian(trailer), BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]));
+        var inflater = new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: false);
+        return new IdxInput(path, inflater, plainLength: null, member);
     }
 
     /// <summary>Fills <paramref name="header"/> from the start of the file.</summary>
@@ -120,8 +137,18 @@ internal sealed class IdxInput : IDisposable
         Span<byte> probe = stackalloc byte[1];
         if (ReadAtMost(probe) != 0)
             throw Corrupt($"has trailing data after the {what} its header declares");
-        if (_gzipLengthMod32 is uint declared && declared != (uint)_position)
-            throw Corrupt("is a truncated or damaged gzip stream: it does not end with the gzip trailer of the data it holds");
+        if (_gzip is { } gzip)
+        {
+            if (gzip.Compressed.Position != gzip.TrailerOffset)
+                throw Corrupt(gzip.Compressed.Position < gzip.TrailerOffset
+                    ? $"has {gzip.TrailerOffset - gzip.Compressed.Position} bytes of trailing data after its gzip stream"
+                    : "is a truncated or damaged gzip stream: its compressed data runs into the trailer");
+            if (gzip.DeclaredLengthMod32 != (uint)_position)
+                throw Corrupt("is a truncated or damaged gzip stream: it does not end with the gzip trailer of the data it holds");
+            uint actualCrc = gzip.ActualCrc.GetCurrentHashAsUInt32();
+            if (gzip.DeclaredCrc != actualCrc)
+                throw Corrupt($"is not valid gzip data: the gzip trailer's CRC-32 0x{gzip.DeclaredCrc:X8} does not match the data's 0x{actualCrc:X8}");
+        }
     }
 
     // Reads until the span is full or the data ends; the only place bytes leave the stream, so the only place a
@@ -145,6 +172,7 @@ internal sealed class IdxInput : IDisposable
         }
 
         _position += total;
+        _gzip?.ActualCrc.Append(destination[..total]);
         return total;
     }
 

@@ -189,7 +189,7 @@ public class IdxCorruptionTests
     {
         byte[] gzip = IdxFiles.Gzip(IdxFiles.Images(5, 4, 3, Pixels));
 
-        AssertCorruptFile(IdxFiles.TrainImages + ".gz", [.. gzip, 1, 2, 3, 4, 5], "gzip trailer");
+        AssertCorruptFile(IdxFiles.TrainImages + ".gz", [.. gzip, 1, 2, 3, 4, 5], "5 bytes of trailing data after its gzip stream");
     }
 
     /// <summary>Replaces <paramref name="name"/> in a valid set with <paramref name="content"/> (gzipped if asked).</summary>

@@ -88,10 +88,10 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     /// Seed 5000348 (well-formed): <c>[Network(int.MaxValue)]</c>, then Dense layers of 0x7FFFFFC7, int.MaxValue and
     /// 1 &lt;&lt; 30 units: about 2^63 + 2^61 parameters, which wraps to a negative long.
     /// </summary>
-    [Fact(Skip = OverflowBug)]
+    [Fact]
     public void Seed_5000348_huge_layers_are_CNN0015_not_uncompilable_code() => AssertCaseClean(5_000_348, wellFormed: true);
 
-    [Fact(Skip = OverflowBug)]
+    [Fact]
     public void Three_layers_of_int_MaxValue_units_are_CNN0015()
     {
         GeneratorRun run = TestCompilation.Run("""
@@ -109,10 +109,10 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>Seed 5000229 (soup): <c>[Dense(2, WeightInit = 5.5)]</c> on a part in another file gets CNN0012 "5 is not a defined WeightInit value".</summary>
-    [Fact(Skip = RejectedAttributeBug)]
+    [Fact]
     public void Seed_5000229_rejected_layer_in_another_file_gets_no_value_diagnostic() => AssertCaseClean(5_000_229, wellFormed: false);
 
-    [Fact(Skip = RejectedAttributeBug)]
+    [Fact]
     public void A_rejected_layer_on_a_part_in_another_file_gets_only_CNN0007()
     {
         GeneratorRun run = TestCompilation.Run(
@@ -126,10 +126,10 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>Seed 5000030 (well-formed): an orphan record with two parts in Source2.cs; their three layers are reported twice.</summary>
-    [Fact(Skip = DuplicateOrphanBug)]
+    [Fact]
     public void Seed_5000030_each_orphan_layer_is_reported_once() => AssertCaseClean(5_000_030, wellFormed: true);
 
-    [Fact(Skip = DuplicateOrphanBug)]
+    [Fact]
     public void Orphan_layers_on_two_parts_in_one_file_are_reported_once_each()
     {
         GeneratorRun run = TestCompilation.Run(
