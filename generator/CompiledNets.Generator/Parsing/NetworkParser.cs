@@ -107,7 +107,7 @@ internal static class NetworkParser
 
         if (diagnostics.Count == 0 && !compilerErrors)
         {
-            long parameters = CountParameters(inputs, layers);
+            decimal parameters = CountParameters(inputs, layers);
             if (parameters > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, networkLocation, symbol.Name, parameters, MaxArrayLength));
         }
@@ -163,17 +163,14 @@ internal static class NetworkParser
         return new DropoutLayerModel(rate, scaling);
     }
 
-    /// <summary>The parameter count, or the first partial sum past <see cref="MaxArrayLength"/> (a long cannot wrap then:
-    /// each layer adds less than 2^62).</summary>
-    private static long CountParameters(int inputs, List<LayerModel> layers)
+    /// <summary>The exact parameter count: in decimal, which no sum of int products can overflow (a long can).</summary>
+    private static decimal CountParameters(int inputs, List<LayerModel> layers)
     {
-        long total = 0;
-        long width = inputs;
+        decimal total = 0;
+        decimal width = inputs;
         foreach (DenseLayerModel dense in layers.OfType<DenseLayerModel>())
         {
             total += width * dense.Units + dense.Units;
-            if (total > MaxArrayLength)
-                return total;
             width = dense.Units;
         }
         return total;

@@ -1,0 +1,390 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CompiledNets.Randomness;
+
+namespace CompiledNets.Tests.Properties;
+
+/// <summary>What the valid-network property saw, summed over every network it checked (thread-safe).</summary>
+internal sealed class ValidNetworkStats
+{
+    private readonly object _gate = new();
+    public int Compilations, Networks, TrainingModeNetworks, Parameters, Outputs, RichardsonRechecks, KinkSkips, Dropouts, ReLUNetworks;
+    public double WorstInferenceRatio, WorstTrainingRatio, WorstPlainRatio, WorstRichardsonRatio;
+    public string WorstRichardsonCase = "";
+    public readonly List<string> SkipLog = new();
+
+    public void Add(Action<ValidNetworkStats> update)
+    {
+        lock (_gate) update(this);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Networks} random valid networks in {Compilations} in-memory compilations ({ReLUNetworks} with ReLU, {Dropouts} dropout layers); " +
+        $"{Outputs} outputs compared with the scalar reference (worst |error| / σ: inference {WorstInferenceRatio:G3}, training {WorstTrainingRatio:G3}); " +
+        $"{Parameters} parameters checked by central differences ({TrainingModeNetworks} networks in training mode with fixed masks, the rest at inference; worst error / tolerance {WorstPlainRatio:G3}); " +
+        $"{RichardsonRechecks} re-checked by Richardson extrapolation (worst {WorstRichardsonRatio:G3}); {KinkSkips} skipped at a ReLU kink");
+}
+
+/// <summary>One generated network with its data and the checks the valid-network property makes on it.</summary>
+internal sealed class ValidNetworkCheck
+{
+    /// <summary>
+    /// Float results may differ from the double reference by this many model standard deviations σ (see
+    /// <see cref="ScalarReference"/>): a sum of many small roundings is near-Gaussian, so 10 σ is never reached by chance;
+    /// the margin is for the model's simplifications (correlated roundings). Observed worst over 2,000 networks: 2.9 σ.
+    /// A real defect (a wrong scale, weight, bias or wiring) moves outputs by a sizeable fraction of their value, ~10⁵ σ.
+    /// </summary>
+    public const double Sigmas = 10;
+
+    /// <summary>
+    /// Central-difference step, as in Numerics/FiniteDifference.cs: the truncation error h²/6 · |L'''| and the float noise
+    /// σ_L / (√2 h) balance near h = 1e-2 for |L'''| = O(1) and σ_L ≈ 1e-6.
+    /// </summary>
+    public const float H = 1e-2f;
+
+    /// <summary>
+    /// Relative part of the central-difference tolerance, as in the Numerics gradient checks: the truncation error
+    /// h²/6 · |L'''| is at most 0.5% of |L'| while the loss's curvature scale √|L'''/L'| is below 17 (unit-scale inputs,
+    /// He/Glorot weights). Where it is larger (saturating sigmoids behind 1/p-scaled activations), a parameter outside the
+    /// tolerance is re-checked by Richardson extrapolation, whose remaining O(h⁴) error is far smaller: 0.1% of |L'|.
+    /// </summary>
+    public const double Relative = 5e-3, RichardsonRelative = 1e-3;
+
+    private readonly NetworkSpec _spec;
+    private readonly ICompiledNetwork _net;
+    private readonly int _batch, _maxBatchSize;
+    private readonly ulong _maskSeed;
+    private readonly bool _gradientsInTraining;
+    private readonly float[] _inputs;
+    private readonly int[]? _labels;
+    private readonly float[]? _targets;
+
+    public ValidNetworkCheck(InMemoryNetworks assembly, ValidCase c)
+    {
+        _spec = c.Spec;
+        _batch = c.Batch;
+        _maskSeed = c.MaskSeed;
+        _gradientsInTraining = c.GradientsInTraining;
+        _maxBatchSize = c.Batch + c.ExtraCapacity;
+        _net = assembly.Create(c.Spec, _maxBatchSize, c.WeightSeed);
+        var rng = new SplitMix64(c.DataSeed);
+        _inputs = Enumerable.Range(0, _batch * _spec.Inputs).Select(_ => (float)rng.NextGaussian()).ToArray();
+        if (_spec.Loss == LossFunction.SoftmaxCrossEntropy)
+            _labels = Enumerable.Range(0, _batch).Select(_ => rng.NextInt32(_spec.Outputs)).ToArray();
+        else
+            _targets = Enumerable.Range(0, _batch * _spec.Outputs).Select(_ => (float)rng.NextGaussian()).ToArray();
+        // Nonzero biases (the default init is 0), so that a bias that is skipped, scaled or misplaced shows.
+        foreach (ParameterTensor tensor in _net.ParameterTensors.Where(t => t.Name.EndsWith(".bias", StringComparison.Ordinal)))
+        {
+            Span<float> bias = _net.Parameters.Slice(tensor.Offset, tensor.Length);
+            for (int j = 0; j < bias.Length; j++) bias[j] += (float)(0.2 * rng.NextGaussian());
+        }
+    }
+
+    public void Run(ValidNetworkStats stats)
+    {
+        CheckSurface();
+        float[][] masks = TrainingMasks();
+        // The gradient check runs in training mode (masks fixed by Reseed) for most networks, at inference for the rest.
+        float[][]? gradientMasks = _gradientsInTraining ? masks : null;
+        MoveReLUBiasesAwayFromKinks(gradientMasks);
+        double inference = CheckInference();
+        double training = CheckTrainingForward(masks);
+        CheckGradients(gradientMasks, stats);
+        stats.Add(s =>
+        {
+            s.Networks++;
+            s.Outputs += 2 * _batch * _spec.Outputs;
+            s.Dropouts += masks.Length;
+            if (_spec.Dense.Any(d => d.Activation == Activation.ReLU)) s.ReLUNetworks++;
+            s.WorstInferenceRatio = Math.Max(s.WorstInferenceRatio, inference);
+            s.WorstTrainingRatio = Math.Max(s.WorstTrainingRatio, training);
+        });
+    }
+
+    /// <summary>Sizes, loss kind and the Parameters layout as the interface reports them.</summary>
+    private void CheckSurface()
+    {
+        Assert.Equal(_spec.Inputs, _net.InputSize);
+        Assert.Equal(_spec.Outputs, _net.OutputSize);
+        Assert.Equal(_spec.ParameterCount, _net.ParameterCount);
+        Assert.Equal(_spec.ParameterCount, _net.Parameters.Length);
+        Assert.Equal(_spec.ParameterCount, _net.Gradients.Length);
+        Assert.Equal(_spec.Loss, _net.LossFunction);
+        Assert.Equal(_maxBatchSize, _net.MaxBatchSize);
+        Assert.Equal(_spec.Loss == LossFunction.SoftmaxCrossEntropy, _net is IClassifierNetwork);
+        Assert.Equal(_spec.Loss == LossFunction.MeanSquaredError, _net is IRegressionNetwork);
+
+        var expected = new List<(string, int, int)>();
+        int offset = 0, width = _spec.Inputs, n = 0;
+        foreach (DenseSpec dense in _spec.Dense)
+        {
+            n++;
+            expected.Add(($"dense{n}.weight", offset, width * dense.Units));
+            offset += width * dense.Units;
+            expected.Add(($"dense{n}.bias", offset, dense.Units));
+            offset += dense.Units;
+            width = dense.Units;
+        }
+        Assert.Equal(expected, _net.ParameterTensors.Select(t => (t.Name, t.Offset, t.Length)));
+    }
+
+    /// <summary>Forward(training: false) and Predict against the scalar reference; returns the worst |error| / σ.</summary>
+    private double CheckInference()
+    {
+        float[] outputs = _net.Forward(_inputs, _batch, training: false).ToArray();
+        ScalarReference.Pass reference = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks: null);
+        double worst = Compare("inference Forward", outputs, reference);
+
+        var predicted = new float[_batch * _spec.Outputs];
+        _net.Predict(_inputs, predicted, _batch);
+        int classes = _spec.Outputs;
+        for (int b = 0; b < _batch; b++)
+        {
+            if (_spec.Loss == LossFunction.MeanSquaredError)
+            {
+                for (int k = 0; k < classes; k++)
+                    Assert.Equal(outputs[b * classes + k], predicted[b * classes + k]);
+                continue;
+            }
+            // ∂p_k/∂z_j = p_k(δ_kj − p_j), so Σ_j |∂p_k/∂z_j| = 2 p_k (1 − p_k) ≤ 1/2: a probability moves by at most half
+            // the largest logit error; plus 1e-6 for the float softmax itself (exp, sum, divide: a few ulps of values ≤ 1).
+            double max = double.NegativeInfinity, sum = 0, logitTolerance = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                max = Math.Max(max, reference.Outputs[b * classes + k]);
+                logitTolerance = Math.Max(logitTolerance, Sigmas * reference.Sigma[b * classes + k]);
+            }
+            for (int k = 0; k < classes; k++) sum += Math.Exp(reference.Outputs[b * classes + k] - max);
+            for (int k = 0; k < classes; k++)
+            {
+                double expected = Math.Exp(reference.Outputs[b * classes + k] - max) / sum;
+                double allowed = 0.5 * logitTolerance + 1e-6;
+                Assert.True(Math.Abs(predicted[b * classes + k] - expected) <= allowed,
+                    $"{_spec}\nPredict, example {b}, class {k}: {predicted[b * classes + k]:G9} vs reference softmax {expected:G9} (allowed {allowed:G3})");
+            }
+        }
+        return worst;
+    }
+
+    /// <summary>The masks of a training Forward after Reseed(maskSeed), [batch, width] per dropout layer, checked to hold only 0 and the kept value.</summary>
+    private float[][] TrainingMasks()
+    {
+        _net.Reseed(_maskSeed);
+        _net.Forward(_inputs, _batch, training: true);
+        MaskAccessor? accessor = InMemoryNetworks.MaskAccessorOf(_net);
+        var masks = new List<float[]>();
+        int width = _spec.Inputs;
+        foreach (LayerSpec layer in _spec.Layers)
+        {
+            if (layer is DenseSpec dense) { width = dense.Units; continue; }
+            var dropout = (DropoutSpec)layer;
+            Assert.NotNull(accessor);
+            float[] mask = accessor!(masks.Count).Slice(0, _batch * width).ToArray();
+            float kept = dropout.Inverted ? (float)(1 / dropout.Keep) : 1f;
+            Assert.All(mask, m => Assert.True(m == 0f || m == kept, $"{_spec}\nmask value {m}, expected 0 or {kept}"));
+            if (dropout.RateValue == 0) Assert.All(mask, m => Assert.Equal(kept, m));
+            masks.Add(mask);
+        }
+        return masks.ToArray();
+    }
+
+    /// <summary>
+    /// Central differences are only meaningful where the loss is smooth: a ReLU pre-activation z that changes sign
+    /// between θᵢ − h and θᵢ + h puts a kink inside the difference. So, layer by layer, each ReLU unit's bias is shifted
+    /// (as little as possible) so that, over the batch and with the training masks, every z is at least
+    /// <see cref="ReLUMargin"/> from 0: 0 is moved to the middle of a gap of width ≥ 2 · margin between the unit's values,
+    /// or, if there is none, below all of them (the unit stays active). A step of h = 0.01 in one parameter moves a
+    /// pre-activation by far less than the margin (inputs are N(0, 1), weights He/Glorot-sized), so kinks are left only
+    /// where activations are unusually large; those parameters are detected and skipped (and counted) in
+    /// <see cref="CheckGradients"/>. The biases are still random: the property holds for every parameter value.
+    /// </summary>
+    private void MoveReLUBiasesAwayFromKinks(float[][]? masks)
+    {
+        int layer = 0, reluLayer = 0;
+        foreach (DenseSpec dense in _spec.Dense)
+        {
+            layer++;
+            if (dense.Activation != Activation.ReLU) continue;
+            double[] z = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks).ReLUPreActivations[reluLayer++];
+            ParameterTensor bias = _net.ParameterTensors.Single(t => t.Name == $"dense{layer}.bias");
+            int units = dense.Units;
+            for (int j = 0; j < units; j++)
+            {
+                double[] values = Enumerable.Range(0, _batch).Select(b => z[b * units + j]).Order().ToArray();
+                if (values.All(v => Math.Abs(v) >= ReLUMargin)) continue;
+                double shift = ReLUMargin - values[0]; // everything active
+                for (int k = 0; k + 1 < values.Length; k++)
+                {
+                    if (values[k + 1] - values[k] >= 2 * ReLUMargin && Math.Abs((values[k] + values[k + 1]) / 2) < Math.Abs(shift))
+                        shift = -(values[k] + values[k + 1]) / 2;
+                }
+                _net.Parameters[bias.Offset + j] += (float)shift;
+            }
+        }
+    }
+
+    /// <summary>How far every ReLU pre-activation is kept from 0 (see <see cref="MoveReLUBiasesAwayFromKinks"/>).</summary>
+    public const double ReLUMargin = 0.2;
+
+    /// <summary>Forward(training: true) after Reseed against the reference run with the masks that Forward drew.</summary>
+    private double CheckTrainingForward(float[][] masks)
+    {
+        _net.Reseed(_maskSeed);
+        float[] outputs = _net.Forward(_inputs, _batch, training: true).ToArray();
+        return Compare("training Forward", outputs, ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks));
+    }
+
+    private double Compare(string what, float[] actual, ScalarReference.Pass reference)
+    {
+        double worst = 0;
+        for (int k = 0; k < actual.Length; k++)
+        {
+            double error = Math.Abs(actual[k] - reference.Outputs[k]);
+            double allowed = Sigmas * reference.Sigma[k] + 1e-30;
+            worst = Math.Max(worst, error / (reference.Sigma[k] + 1e-30));
+            Assert.True(error <= allowed, string.Create(CultureInfo.InvariantCulture,
+                $"{_spec}\n{what}, output {k}: {actual[k]:G9} vs scalar reference {reference.Outputs[k]:G9}, error {error:G3} > {Sigmas}σ = {allowed:G3}"));
+        }
+        return worst;
+    }
+
+    private float Loss()
+    {
+        _net.Reseed(_maskSeed);
+        _net.Forward(_inputs, _batch, training: _gradientsInTraining);
+        return _net is IClassifierNetwork classifier ? classifier.Loss(_labels) : ((IRegressionNetwork)_net).Loss(_targets);
+    }
+
+    /// <summary>
+    /// Backward against central differences of the float Loss, every parameter, in training mode with the masks fixed by
+    /// Reseed (or, for some networks, at inference, where dropout is its fixed scale). Tolerance:
+    /// Sigmas · σ_N + Relative · max(|numeric|, |analytic|), where σ_N = σ_L · √2 / (θ⁺ − θ⁻) is the model standard
+    /// deviation of the difference quotient from float rounding of the two losses (σ_L from <see cref="ScalarReference.Loss"/>).
+    /// A parameter outside it is (1) skipped if a ReLU pre-activation changes sign within θ ± h (the loss has a kink
+    /// there, so the difference quotient is not the derivative; decided with the reference), else (2) re-checked with the
+    /// Richardson extrapolation (4 D(h/2) − D(h)) / 3, whose truncation error is O(h⁴) (the h² terms cancel), against
+    /// Sigmas · 2.7 σ_N + RichardsonRelative · max(…), 2.7 σ_N being the rounding noise of that combination
+    /// (D(h/2) carries 2 σ_N: √((4/3 · 2)² + (1/3)²) ≈ 2.7). Failing that is a failure.
+    /// </summary>
+    private void CheckGradients(float[][]? masks, ValidNetworkStats stats)
+    {
+        float baseline = Loss();
+        if (_net is IClassifierNetwork classifier) classifier.Backward(_labels);
+        else ((IRegressionNetwork)_net).Backward(_targets);
+        float[] analytic = _net.Gradients.ToArray();
+        float[] parameters = _net.Parameters.ToArray();
+
+        ScalarReference.Pass pass = ScalarReference.Forward(_spec, parameters, _inputs, _batch, masks);
+        (double referenceLoss, double sigmaLoss) = ScalarReference.Loss(_spec, pass, _batch, _labels, _targets);
+        Assert.True(Math.Abs(baseline - referenceLoss) <= Sigmas * sigmaLoss, string.Create(CultureInfo.InvariantCulture,
+            $"{_spec}\nLoss {baseline:G9} vs reference {referenceLoss:G9} (σ {sigmaLoss:G3})"));
+
+        bool hasReLU = pass.ReLUPreActivations.Count > 0;
+        double worstPlain = 0, worstRichardson = 0;
+        string worstRichardsonCase = "";
+        int rechecks = 0, skips = 0;
+        var failures = new List<string>();
+        var skipped = new List<string>();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float original = parameters[i];
+            (double numeric, double span) = Difference(i, original, H);
+            double sigma = sigmaLoss * Math.Sqrt(2) / span;
+            double error = Math.Abs(numeric - analytic[i]);
+            double allowed = Sigmas * sigma + Relative * Math.Max(Math.Abs(numeric), Math.Abs(analytic[i]));
+            worstPlain = Math.Max(worstPlain, error / allowed);
+            if (error <= allowed) continue;
+
+            if (hasReLU && CrossesKink(parameters, i, masks))
+            {
+                skips++;
+                skipped.Add(string.Create(CultureInfo.InvariantCulture, $"{_spec.Name} parameter {i}: analytic {analytic[i]:G6}, numeric {numeric:G6}"));
+                continue;
+            }
+
+            rechecks++;
+            (double half, _) = Difference(i, original, H / 2);
+            double extrapolated = (4 * half - numeric) / 3;
+            double errorR = Math.Abs(extrapolated - analytic[i]);
+            double allowedR = Sigmas * 2.7 * sigma + RichardsonRelative * Math.Max(Math.Abs(extrapolated), Math.Abs(analytic[i]));
+            if (errorR / allowedR > worstRichardson)
+            {
+                worstRichardson = errorR / allowedR;
+                worstRichardsonCase = string.Create(CultureInfo.InvariantCulture,
+                    $"{_spec} ({(_gradientsInTraining ? "training" : "inference")}), parameter {i}: analytic {analytic[i]:G9}, D(h) {numeric:G9}, D(h/2) {half:G9}, extrapolated {extrapolated:G9}, σ_N {sigma:G3}");
+            }
+            if (errorR > allowedR)
+                failures.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"parameter {i}: analytic {analytic[i]:G9}, central difference {numeric:G9} (h), {half:G9} (h/2), extrapolated {extrapolated:G9}; error {errorR:G3} > {allowedR:G3}"));
+        }
+
+        Assert.True(failures.Count == 0, $"{_spec}\n{failures.Count} of {parameters.Length} gradients disagree:\n" + string.Join("\n", failures.Take(10)));
+        stats.Add(s =>
+        {
+            s.Parameters += parameters.Length;
+            if (_gradientsInTraining) s.TrainingModeNetworks++;
+            s.RichardsonRechecks += rechecks;
+            s.KinkSkips += skips;
+            s.SkipLog.AddRange(skipped);
+            s.WorstPlainRatio = Math.Max(s.WorstPlainRatio, worstPlain);
+            if (worstRichardson > s.WorstRichardsonRatio)
+            {
+                s.WorstRichardsonRatio = worstRichardson;
+                s.WorstRichardsonCase = worstRichardsonCase;
+            }
+        });
+    }
+
+    private (double Numeric, double Span) Difference(int i, float original, float h)
+    {
+        float plus = original + h, minus = original - h;
+        _net.Parameters[i] = plus;
+        double lossPlus = Loss();
+        _net.Parameters[i] = minus;
+        double lossMinus = Loss();
+        _net.Parameters[i] = original;
+        double span = (double)plus - minus;
+        return ((lossPlus - lossMinus) / span, span);
+    }
+
+    /// <summary>Whether any ReLU pre-activation (any example, unit, layer) has a different sign somewhere in θᵢ ± h.</summary>
+    private bool CrossesKink(float[] parameters, int i, float[][]? masks)
+    {
+        float original = parameters[i];
+        List<double[]>? first = null;
+        try
+        {
+            foreach (float step in new[] { -H, -H / 2, 0, H / 2, H })
+            {
+                parameters[i] = original + step;
+                List<double[]> z = ScalarReference.Forward(_spec, parameters, _inputs, _batch, masks).ReLUPreActivations;
+                if (first is null) { first = z; continue; }
+                for (int l = 0; l < z.Count; l++)
+                    for (int k = 0; k < z[l].Length; k++)
+                        if (z[l][k] > 0 != first[l][k] > 0) return true;
+            }
+            return false;
+        }
+        finally
+        {
+            parameters[i] = original;
+        }
+    }
+}
+
+/// <summary>One random valid network and how it is run.</summary>
+/// <param name="Spec">The declaration.</param>
+/// <param name="Batch">Examples in the checked batch (1..5).</param>
+/// <param name="ExtraCapacity">maxBatchSize − Batch (0..3), so a batch smaller than the buffers is exercised too.</param>
+/// <param name="WeightSeed">The constructor seed.</param>
+/// <param name="MaskSeed">The seed passed to Reseed before every training Forward.</param>
+/// <param name="DataSeed">Seeds inputs, labels or targets, and the bias offsets.</param>
+/// <param name="GradientsInTraining">Whether the gradient check runs in training mode (masks fixed by Reseed) or at inference.</param>
+internal sealed record ValidCase(NetworkSpec Spec, int Batch, int ExtraCapacity, ulong WeightSeed, ulong MaskSeed, ulong DataSeed, bool GradientsInTraining)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Spec} batch {Batch} (max {Batch + ExtraCapacity}), seeds {WeightSeed}/{MaskSeed}/{DataSeed}, gradients {(GradientsInTraining ? "in training" : "at inference")}\n{Spec.Render()}");
+}
