@@ -30,7 +30,7 @@ internal static class NetworkEmitter
         bool classifier = model.Loss == LossKind.SoftmaxCrossEntropy;
         string contract = classifier ? "global::CompiledNets.IClassifierNetwork" : "global::CompiledNets.IRegressionNetwork";
         w.Line($"/// <summary>{Summary(plan)}</summary>");
-        using (w.Open($"partial {model.TypeKeyword} {Identifiers.Escape(model.ClassName)} : global::CompiledNets.ICompiledNetwork, {contract}"))
+        using (w.Open($"partial {model.TypeKeyword} {Identifiers.Escape(model.ClassName)} : global::CompiledNets.ICompiledNetwork, {contract}, global::CompiledNets.IThreadedNetwork"))
         {
             WriteConstants(w, plan);
             WriteFields(w, plan);
@@ -92,6 +92,7 @@ internal static class NetworkEmitter
         if (plan.HasDropout)
             w.Line("private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed");
         w.Line("private int _batchSize; // examples in the last Forward; 0 before the first");
+        w.Line("private int _threads = 1; // threads the matrix products are split between");
         if (plan.BackwardUsesMasks)
             w.Line("private bool _training; // whether the last Forward sampled dropout masks");
         w.Line();
@@ -143,6 +144,16 @@ internal static class NetworkEmitter
     {
         w.Line("/// <summary>The largest batch this instance was built for.</summary>");
         w.Line("public int MaxBatchSize => _maxBatchSize;");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by");
+        w.Line("/// default; at most the processor count is used). Results are the same, bit for bit, for every value.");
+        w.Line("/// </summary>");
+        using (w.Open("public int Threads"))
+        {
+            w.Line("get => _threads;");
+            w.Line($"set => _threads = {Kernels}.KernelThreads.Check(value);");
+        }
         w.Line();
         string loss = plan.Model.Loss == LossKind.SoftmaxCrossEntropy ? "SoftmaxCrossEntropy" : "MeanSquaredError";
         w.Line("/// <summary>The loss the network was declared with.</summary>");
@@ -234,11 +245,11 @@ internal static class NetworkEmitter
                 string activation = dense.Layer.Activation == ActivationKind.None ? "no activation" : dense.Layer.Activation.ToString();
                 w.Line($"// Dense {dense.Number}: {dense.Inputs} -> {dense.Units}, {activation}");
                 w.Line($"var {dense.Output.Name} = Rows({dense.Output.Field}, {dense.Units});");
-                w.Line($"{Kernels}.Dense.Forward({dense.Output.Name}, {dense.Source.Name}, {dense.Prefix}Weights, {dense.Prefix}Bias, batchSize, {dense.Inputs}, {dense.Units});");
-                if (dense.Layer.Activation != ActivationKind.None)
-                    w.Line($"{Kernels}.Activations.{dense.Layer.Activation}({dense.Output.Name});");
-                if (dense.Dropout is not null)
-                    WriteDropoutForward(w, dense.Dropout);
+                string product = $"{Kernels}.Dense.Forward({dense.Output.Name}, {dense.Source.Name}, {dense.Prefix}Weights, {dense.Prefix}Bias, batchSize, {dense.Inputs}, {dense.Units}, {ActivationName(dense.Layer.Activation)}";
+                if (dense.Dropout is null)
+                    w.Line($"{product}, threads: _threads);");
+                else
+                    WriteDenseDropoutForward(w, dense.Dropout, product);
             }
             w.Line();
             w.Line($"return {plan.Output.Name};");
@@ -280,9 +291,7 @@ internal static class NetworkEmitter
     {
         string keep = Literals.Float(dropout.Keep);
         w.Line();
-        w.Line(dropout.Inverted
-            ? $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; inverted: kept units divided by p while training, identity at inference"
-            : $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; kept units pass unchanged while training, all scaled by p at inference");
+        w.Line(DropoutComment(dropout));
         w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
         using (w.Open("if (training)"))
         {
@@ -300,6 +309,33 @@ internal static class NetworkEmitter
                 w.Line($"{Tensor}.Multiply({dropout.Source.Name}, {keep}, {dropout.Output.Name});");
         }
     }
+
+    /// <summary>
+    /// A dense layer followed by dropout: the mask is sampled first, then one kernel writes the activations and the
+    /// dropped-out (or, at inference, scaled) copy in the same pass.
+    /// </summary>
+    private static void WriteDenseDropoutForward(CodeWriter w, DropoutPlan dropout, string product)
+    {
+        string keep = Literals.Float(dropout.Keep);
+        w.Line(DropoutComment(dropout));
+        w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
+        using (w.Open("if (training)"))
+        {
+            string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
+            w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
+            w.Line("if (sampleMasks)");
+            w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {keep}, keptValue: {kept}, ref _masks);");
+            w.Line($"{product}, dropped: {dropout.Output.Name}, mask: mask, threads: _threads);");
+        }
+        using (w.Open("else"))
+            w.Line($"{product}, dropped: {dropout.Output.Name}, scale: {(dropout.Inverted ? "1f" : keep)}, threads: _threads);");
+    }
+
+    private static string DropoutComment(DropoutPlan dropout) => dropout.Inverted
+        ? $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; inverted: kept units divided by p while training, identity at inference"
+        : $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; kept units pass unchanged while training, all scaled by p at inference";
+
+    private static string ActivationName(ActivationKind activation) => $"global::CompiledNets.Activation.{activation}";
 
     private static bool IsClassifier(NetworkPlan plan) => plan.Model.Loss == LossKind.SoftmaxCrossEntropy;
 
@@ -334,7 +370,7 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
             w.Line(IsClassifier(plan)
-                ? $"return {Kernels}.Losses.SoftmaxCrossEntropy(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize);"
+                ? $"return {Kernels}.SoftmaxCrossEntropy.Loss(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize);"
                 : $"return {Kernels}.Losses.MeanSquaredError(Rows({plan.Output.Field}, OutputSize), targets, _batchSize * OutputSize);");
         }
         w.Line();
@@ -359,31 +395,63 @@ internal static class NetworkEmitter
                 : "// Loss: d(mean squared error)/d(outputs) = 2 (outputs - targets) / (batchSize × OutputSize)");
             w.Line($"var {last.Gradient.Name} = Rows({last.Gradient.Field}, {last.Units});");
             w.Line(IsClassifier(plan)
-                ? $"{Kernels}.Losses.SoftmaxCrossEntropyBackward({last.Gradient.Name}, Rows({plan.Output.Field}, OutputSize), labels, batchSize, OutputSize);"
+                ? $"{Kernels}.SoftmaxCrossEntropy.Backward({last.Gradient.Name}, Rows({plan.Output.Field}, OutputSize), labels, batchSize, OutputSize);"
                 : $"{Kernels}.Losses.MeanSquaredErrorBackward({last.Gradient.Name}, Rows({plan.Output.Field}, OutputSize), targets, batchSize * OutputSize);");
 
             for (int i = plan.Dense.Count - 1; i >= 0; i--)
             {
                 DensePlan dense = plan.Dense[i];
                 string d = dense.Gradient.Name;
-                if (dense.Dropout is not null)
+                bool isLast = i == plan.Dense.Count - 1;
+                // The last layer's dropout and activation are undone here; every other layer's were fused into the
+                // BackwardInput of the layer after it.
+                if (isLast && dense.Dropout is not null)
                     WriteDropoutBackward(w, dense.Dropout, d);
 
                 w.Line();
                 string activation = dense.Layer.Activation == ActivationKind.None ? "no activation" : dense.Layer.Activation.ToString();
                 w.Line($"// Dense {dense.Number}: {dense.Inputs} -> {dense.Units}, {activation}");
-                if (dense.Layer.Activation != ActivationKind.None)
+                if (isLast && dense.Layer.Activation != ActivationKind.None)
                     w.Line($"{Kernels}.Activations.{dense.Layer.Activation}Backward({d}, Rows({dense.Output.Field}, {dense.Units}));");
-                w.Line($"{Kernels}.Dense.BackwardParameters({dense.Prefix}WeightGradients, {dense.Prefix}BiasGradients, {d}, Rows({dense.Source.Field}, {dense.Inputs}), batchSize, {dense.Inputs}, {dense.Units});");
+                w.Line($"{Kernels}.Dense.BackwardParameters({dense.Prefix}WeightGradients, {dense.Prefix}BiasGradients, {d}, Rows({dense.Source.Field}, {dense.Inputs}), batchSize, {dense.Inputs}, {dense.Units}, threads: _threads);");
                 if (i > 0)
-                {
-                    Buffer before = plan.Dense[i - 1].Gradient;
-                    w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
-                    w.Line($"{Kernels}.Dense.BackwardInput({before.Name}, {d}, {dense.Prefix}Weights, batchSize, {dense.Inputs}, {dense.Units});");
-                }
+                    WriteBackwardInput(w, plan.Dense[i - 1], dense);
             }
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// The gradient passed from <paramref name="dense"/> to the layer before it, in one kernel: back through the weights,
+    /// then through the dropout between the two (the mask while training, the inference scaling otherwise), then through
+    /// the previous layer's activation, so that it arrives as d(loss)/d(pre-activation).
+    /// </summary>
+    private static void WriteBackwardInput(CodeWriter w, DensePlan previous, DensePlan dense)
+    {
+        Buffer before = previous.Gradient;
+        DropoutPlan? dropout = previous.Dropout;
+        string through = dropout is null ? "" : $", {dropout.Title} ({(dropout.Inverted ? "kept units only, scaled by 1/p" : "kept units only")})";
+        string activation = previous.Layer.Activation == ActivationKind.None ? "" : $" and Dense {previous.Number}'s {previous.Layer.Activation}";
+        w.Line();
+        w.Line($"// Back through Dense {dense.Number}'s weights{through}{activation}");
+        w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
+        string product = $"{Kernels}.Dense.BackwardInput({before.Name}, {dense.Gradient.Name}, {dense.Prefix}Weights, batchSize, {dense.Inputs}, {dense.Units}";
+        string withActivation = $"{product}, {ActivationName(previous.Layer.Activation)}, Rows({previous.Output.Field}, {previous.Units})";
+        if (dropout is null)
+        {
+            w.Line(previous.Layer.Activation == ActivationKind.None
+                ? $"{product}, threads: _threads);"
+                : $"{withActivation}, threads: _threads);");
+            return;
+        }
+        using (w.Open("if (_training)"))
+            w.Line($"{withActivation}, mask: Rows({dropout.Mask.Field}, {dropout.Mask.Width}), threads: _threads);");
+        using (w.Open("else"))
+        {
+            w.Line(dropout.Inverted
+                ? (previous.Layer.Activation == ActivationKind.None ? $"{product}, threads: _threads);" : $"{withActivation}, threads: _threads);")
+                : $"{withActivation}, scale: {Literals.Float(dropout.Keep)}, threads: _threads);");
+        }
     }
 
     private static void WriteDropoutBackward(CodeWriter w, DropoutPlan dropout, string gradient)
@@ -415,7 +483,7 @@ internal static class NetworkEmitter
             w.Line("Forward(inputs, batchSize, training: true);");
             w.Line($"float loss = Loss({labels});");
             w.Line($"Backward({labels});");
-            w.Line("optimizer.Step(_parameters, _gradients);");
+            w.Line($"{Kernels}.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads");
             w.Line("return loss;");
         }
         w.Line();

@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 6 inputs → Dropout(0.2) → Dense(4, Tanh) → Dense(3), softmax cross-entropy.</summary>
-partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
+partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 6;
@@ -30,6 +30,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -57,6 +58,16 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
@@ -148,12 +159,11 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
 
         // Dense 1: 6 -> 4, Tanh
         var dense1 = Rows(_dense1, 4);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 6, 4);
-        global::CompiledNets.Kernels.Activations.Tanh(dense1);
+        global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 6, 4, global::CompiledNets.Activation.Tanh, threads: _threads);
 
         // Dense 2: 4 -> 3, no activation
         var dense2 = Rows(_dense2, 3);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dense1, Dense2Weights, Dense2Bias, batchSize, 4, 3);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dense1, Dense2Weights, Dense2Bias, batchSize, 4, 3, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense2;
     }
@@ -164,7 +174,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropy(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -180,16 +190,17 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 3);
-        global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropyBackward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
 
         // Dense 2: 4 -> 3, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dense1, 4), batchSize, 4, 3);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dense1, 4), batchSize, 4, 3, threads: _threads);
+
+        // Back through Dense 2's weights and Dense 1's Tanh
         var dDense1 = Rows(_dDense1, 4);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 4, 3);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, Rows(_dense1, 4), threads: _threads);
 
         // Dense 1: 6 -> 4, Tanh
-        global::CompiledNets.Kernels.Activations.TanhBackward(dDense1, Rows(_dense1, 4));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_inputDropped, 6), batchSize, 6, 4);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_inputDropped, 6), batchSize, 6, 4, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -203,7 +214,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
         Backward(labels);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

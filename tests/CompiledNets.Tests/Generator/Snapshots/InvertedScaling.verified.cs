@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 8 inputs → Dropout(0.1) → Dense(16, ReLU) → Dropout(0.3) → Dense(4), softmax cross-entropy.</summary>
-partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
+partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 8;
@@ -32,6 +32,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -62,6 +63,16 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
@@ -155,9 +166,6 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         // Dense 1: 8 -> 16, ReLU
         var dense1 = Rows(_dense1, 16);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16);
-        global::CompiledNets.Kernels.Activations.ReLU(dense1);
-
         // Dropout 1: rate 0.3, keep p = 0.7; inverted: kept units divided by p while training, identity at inference
         var dropout1 = Rows(_dropout1, 16);
         if (training)
@@ -165,16 +173,16 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
             var mask = Rows(_dropout1Mask, 16);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.7f, keptValue: 1.4285715f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, threads: _threads);
         }
         else
         {
-            dense1.CopyTo(dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 1f, threads: _threads);
         }
 
         // Dense 2: 16 -> 4, no activation
         var dense2 = Rows(_dense2, 4);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 16, 4);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 16, 4, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense2;
     }
@@ -185,7 +193,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropy(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -201,22 +209,24 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 4);
-        global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropyBackward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
 
         // Dense 2: 16 -> 4, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 16), batchSize, 16, 4);
-        var dDense1 = Rows(_dDense1, 16);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 16), batchSize, 16, 4, threads: _threads);
 
-        // Dropout 1: the gradient flows through kept units only, scaled as in Forward
+        // Back through Dense 2's weights, Dropout 1 (kept units only, scaled by 1/p) and Dense 1's ReLU
+        var dDense1 = Rows(_dDense1, 16);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, Rows(_dropout1Mask, 16), dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), mask: Rows(_dropout1Mask, 16), threads: _threads);
+        }
+        else
+        {
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), threads: _threads);
         }
 
         // Dense 1: 8 -> 16, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dDense1, Rows(_dense1, 16));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_inputDropped, 8), batchSize, 8, 16);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_inputDropped, 8), batchSize, 8, 16, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -230,7 +240,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
         Backward(labels);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

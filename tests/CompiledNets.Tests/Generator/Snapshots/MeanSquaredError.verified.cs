@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 5 inputs → Dense(8, Sigmoid) → Dropout(0.25) → Dense(2), mean squared error.</summary>
-partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IRegressionNetwork
+partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IRegressionNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 5;
@@ -29,6 +29,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     private readonly float[] _dDense2; // [maxBatchSize, 2] d(loss)/d(Dense 2 output), then d(loss)/d(pre-activation)
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -56,6 +57,16 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.MeanSquaredError;
@@ -134,9 +145,6 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
 
         // Dense 1: 5 -> 8, Sigmoid
         var dense1 = Rows(_dense1, 8);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8);
-        global::CompiledNets.Kernels.Activations.Sigmoid(dense1);
-
         // Dropout 1: rate 0.25, keep p = 0.75; kept units pass unchanged while training, all scaled by p at inference
         var dropout1 = Rows(_dropout1, 8);
         if (training)
@@ -144,16 +152,16 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
             var mask = Rows(_dropout1Mask, 8);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.75f, keptValue: 1f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, mask: mask, threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, 0.75f, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, scale: 0.75f, threads: _threads);
         }
 
         // Dense 2: 8 -> 2, no activation
         var dense2 = Rows(_dense2, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 8, 2);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 8, 2, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense2;
     }
@@ -181,23 +189,21 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         global::CompiledNets.Kernels.Losses.MeanSquaredErrorBackward(dDense2, Rows(_dense2, OutputSize), targets, batchSize * OutputSize);
 
         // Dense 2: 8 -> 2, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 8), batchSize, 8, 2);
-        var dDense1 = Rows(_dDense1, 8);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 8), batchSize, 8, 2, threads: _threads);
 
-        // Dropout 1: the gradient flows through kept units only, scaled as in Forward
+        // Back through Dense 2's weights, Dropout 1 (kept units only) and Dense 1's Sigmoid
+        var dDense1 = Rows(_dDense1, 8);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, Rows(_dropout1Mask, 8), dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), mask: Rows(_dropout1Mask, 8), threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, 0.75f, dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), scale: 0.75f, threads: _threads);
         }
 
         // Dense 1: 5 -> 8, Sigmoid
-        global::CompiledNets.Kernels.Activations.SigmoidBackward(dDense1, Rows(_dense1, 8));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 5), batchSize, 5, 8);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 5), batchSize, 5, 8, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -210,7 +216,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         Forward(inputs, batchSize, training: true);
         float loss = Loss(targets);
         Backward(targets);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 4 inputs → Dense(3, Tanh) → Dropout(0.5) → Dense(2), softmax cross-entropy.</summary>
-partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
+partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 4;
@@ -30,6 +30,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -58,6 +59,16 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
@@ -136,9 +147,6 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
 
         // Dense 1: 4 -> 3, Tanh
         var dense1 = Rows(_dense1, 3);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3);
-        global::CompiledNets.Kernels.Activations.Tanh(dense1);
-
         // Dropout 1: rate 0.5, keep p = 0.5; kept units pass unchanged while training, all scaled by p at inference
         var dropout1 = Rows(_dropout1, 3);
         if (training)
@@ -146,16 +154,16 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
             var mask = Rows(_dropout1Mask, 3);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, mask: mask, threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, 0.5f, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, scale: 0.5f, threads: _threads);
         }
 
         // Dense 2: 3 -> 2, no activation
         var dense2 = Rows(_dense2, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 3, 2);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense2;
     }
@@ -166,7 +174,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropy(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -182,26 +190,24 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 2);
-        global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropyBackward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
 
         // Dense 2: 3 -> 2, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 3), batchSize, 3, 2);
-        var dDense1 = Rows(_dDense1, 3);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 3), batchSize, 3, 2, threads: _threads);
 
-        // Dropout 1: the gradient flows through kept units only, scaled as in Forward
+        // Back through Dense 2's weights, Dropout 1 (kept units only) and Dense 1's Tanh
+        var dDense1 = Rows(_dDense1, 3);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, Rows(_dropout1Mask, 3), dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), mask: Rows(_dropout1Mask, 3), threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, 0.5f, dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), scale: 0.5f, threads: _threads);
         }
 
         // Dense 1: 4 -> 3, Tanh
-        global::CompiledNets.Kernels.Activations.TanhBackward(dDense1, Rows(_dense1, 3));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 4), batchSize, 4, 3);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 4), batchSize, 4, 3, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -215,7 +221,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
         Backward(labels);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

@@ -5,7 +5,7 @@
 namespace Samples.Mnist;
 
 /// <summary>A compiled network: 784 inputs → Dense(200, ReLU) → Dropout(0.5) → Dense(100, ReLU) → Dropout(0.5) → Dense(10), softmax cross-entropy.</summary>
-partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
+partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 784;
@@ -34,6 +34,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -67,6 +68,16 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
@@ -154,9 +165,6 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
         // Dense 1: 784 -> 200, ReLU
         var dense1 = Rows(_dense1, 200);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200);
-        global::CompiledNets.Kernels.Activations.ReLU(dense1);
-
         // Dropout 1: rate 0.5, keep p = 0.5; kept units pass unchanged while training, all scaled by p at inference
         var dropout1 = Rows(_dropout1, 200);
         if (training)
@@ -164,18 +172,15 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
             var mask = Rows(_dropout1Mask, 200);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, 0.5f, dropout1);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 0.5f, threads: _threads);
         }
 
         // Dense 2: 200 -> 100, ReLU
         var dense2 = Rows(_dense2, 100);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100);
-        global::CompiledNets.Kernels.Activations.ReLU(dense2);
-
         // Dropout 2: rate 0.5, keep p = 0.5; kept units pass unchanged while training, all scaled by p at inference
         var dropout2 = Rows(_dropout2, 100);
         if (training)
@@ -183,16 +188,16 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
             var mask = Rows(_dropout2Mask, 100);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense2, mask, dropout2);
+            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, mask: mask, threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense2, 0.5f, dropout2);
+            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, scale: 0.5f, threads: _threads);
         }
 
         // Dense 3: 100 -> 10, no activation
         var dense3 = Rows(_dense3, 10);
-        global::CompiledNets.Kernels.Dense.Forward(dense3, dropout2, Dense3Weights, Dense3Bias, batchSize, 100, 10);
+        global::CompiledNets.Kernels.Dense.Forward(dense3, dropout2, Dense3Weights, Dense3Bias, batchSize, 100, 10, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense3;
     }
@@ -203,7 +208,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropy(Rows(_dense3, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense3, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -219,42 +224,38 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense3 = Rows(_dDense3, 10);
-        global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropyBackward(dDense3, Rows(_dense3, OutputSize), labels, batchSize, OutputSize);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense3, Rows(_dense3, OutputSize), labels, batchSize, OutputSize);
 
         // Dense 3: 100 -> 10, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense3WeightGradients, Dense3BiasGradients, dDense3, Rows(_dropout2, 100), batchSize, 100, 10);
-        var dDense2 = Rows(_dDense2, 100);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense3WeightGradients, Dense3BiasGradients, dDense3, Rows(_dropout2, 100), batchSize, 100, 10, threads: _threads);
 
-        // Dropout 2: the gradient flows through kept units only, scaled as in Forward
+        // Back through Dense 3's weights, Dropout 2 (kept units only) and Dense 2's ReLU
+        var dDense2 = Rows(_dDense2, 100);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense2, Rows(_dropout2Mask, 100), dDense2);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), mask: Rows(_dropout2Mask, 100), threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense2, 0.5f, dDense2);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), scale: 0.5f, threads: _threads);
         }
 
         // Dense 2: 200 -> 100, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dDense2, Rows(_dense2, 100));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 200), batchSize, 200, 100);
-        var dDense1 = Rows(_dDense1, 200);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dropout1, 200), batchSize, 200, 100, threads: _threads);
 
-        // Dropout 1: the gradient flows through kept units only, scaled as in Forward
+        // Back through Dense 2's weights, Dropout 1 (kept units only) and Dense 1's ReLU
+        var dDense1 = Rows(_dDense1, 200);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, Rows(_dropout1Mask, 200), dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), mask: Rows(_dropout1Mask, 200), threads: _threads);
         }
         else
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1, 0.5f, dDense1);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), scale: 0.5f, threads: _threads);
         }
 
         // Dense 1: 784 -> 200, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dDense1, Rows(_dense1, 200));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 784), batchSize, 784, 200);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 784), batchSize, 784, 200, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -268,7 +269,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
         Backward(labels);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

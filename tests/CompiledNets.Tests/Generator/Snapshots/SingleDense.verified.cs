@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 3 inputs → Dense(2), softmax cross-entropy.</summary>
-partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
+partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 3;
@@ -25,6 +25,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private readonly float[] _dDense1; // [maxBatchSize, 2] d(loss)/d(Dense 1 output), then d(loss)/d(pre-activation)
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private int _batchSize; // examples in the last Forward; 0 before the first
+    private int _threads = 1; // threads the matrix products are split between
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -46,6 +47,16 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
     /// <summary>The largest batch this instance was built for.</summary>
     public int MaxBatchSize => _maxBatchSize;
+
+    /// <summary>
+    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
+    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = global::CompiledNets.Kernels.KernelThreads.Check(value);
+    }
 
     /// <summary>The loss the network was declared with.</summary>
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
@@ -98,7 +109,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         // Dense 1: 3 -> 2, no activation
         var dense1 = Rows(_dense1, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 3, 2);
+        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, threads: _threads);
 
         return dense1;
     }
@@ -109,7 +120,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropy(Rows(_dense1, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense1, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -125,10 +136,10 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense1 = Rows(_dDense1, 2);
-        global::CompiledNets.Kernels.Losses.SoftmaxCrossEntropyBackward(dDense1, Rows(_dense1, OutputSize), labels, batchSize, OutputSize);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense1, Rows(_dense1, OutputSize), labels, batchSize, OutputSize);
 
         // Dense 1: 3 -> 2, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 3), batchSize, 3, 2);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_input, 3), batchSize, 3, 2, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
@@ -142,7 +153,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
         Backward(labels);
-        optimizer.Step(_parameters, _gradients);
+        global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
     }
 

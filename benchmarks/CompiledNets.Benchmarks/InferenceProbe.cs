@@ -1,0 +1,42 @@
+using System;
+using System.Diagnostics;
+using CompiledNets.Kernels;
+
+namespace CompiledNets.Benchmarks;
+
+/// <summary>Where the time of one single-image inference goes (<c>--infer</c>): the first layer's product, the rest.</summary>
+internal static class InferenceProbe
+{
+    public static void Run()
+    {
+        var test = Data.FashionMnist.Test;
+        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
+        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(Data.FashionMnist.Train);
+        float[] w1 = net.Parameters.Slice(0, 156800).ToArray(), b1 = net.Parameters.Slice(156800, 200).ToArray();
+        var output = new float[200];
+        var dropped = new float[200];
+        var probabilities = new float[10];
+        int next = 0;
+        Report("predict, 1 image", () => { int i = next++ % test.Count; net.Predict(test.Image(i), probabilities); });
+        Report("layer 1 product", () => { int i = next++ % test.Count; Dense.Forward(output, test.Image(i), w1, b1, 1, 784, 200, Activation.ReLU, dropped, 0.5f); });
+        Report("sum of W1 (627 KB)", () => System.Numerics.Tensors.TensorPrimitives.Sum(w1));
+        Report("sum of half W1", () => System.Numerics.Tensors.TensorPrimitives.Sum(w1.AsSpan(0, 78400)));
+        long nonZero = 0;
+        for (int i = 0; i < test.Count; i++) foreach (float x in test.Image(i)) if (x != 0) nonZero++;
+        Console.WriteLine($"mean nonzero pixels per test image: {nonZero / (double)test.Count:F0}");
+    }
+
+    private static void Report(string name, Action action)
+    {
+        for (int i = 0; i < 20000; i++) action();
+        var times = new double[20000];
+        for (int i = 0; i < times.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        Array.Sort(times);
+        Console.WriteLine($"{name,-20} median {times[times.Length / 2]:F2} µs");
+    }
+}
