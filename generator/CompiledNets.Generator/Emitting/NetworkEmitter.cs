@@ -482,6 +482,7 @@ internal static class NetworkEmitter
             w.Line();
             w.Line("Forward(inputs, batchSize, training: true);");
             w.Line($"float loss = Loss({labels});");
+            w.Line($"{Kernels}.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes");
             w.Line($"Backward({labels});");
             w.Line($"{Kernels}.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads");
             w.Line("return loss;");

@@ -65,6 +65,14 @@ public static class Checks
                 $"Must be at least 1 and small enough that maxBatchSize × {widestLayer} values fit in one array.");
     }
 
+    /// <summary>Throws <see cref="NonFiniteLossException"/> when a training step's loss is NaN or infinite, before anything changes.</summary>
+    public static void FiniteLoss(float loss)
+    {
+        if (!float.IsFinite(loss))
+            throw new NonFiniteLossException(
+                $"The training loss is {loss}; the step was stopped before the backward pass, so the parameters are unchanged.", loss);
+    }
+
     /// <summary>Throws unless <paramref name="samples"/> is at least 1.</summary>
     public static void Samples(int samples)
     {

@@ -1,3 +1,5 @@
+using System.IO;
+using System.Globalization;
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -16,7 +18,7 @@ namespace CompiledNets;
 /// An instance holds the moments of one parameter vector: use one optimizer per network. Its state is
 /// allocated on the first <see cref="Step(Span{float}, ReadOnlySpan{float})"/>, so later steps allocate nothing.
 /// </remarks>
-public sealed class Adam : IOptimizer
+public sealed class Adam : IStatefulOptimizer
 {
     private readonly float _learningRate, _beta1, _beta2, _epsilon;
     private float[]? _m, _v;
@@ -38,6 +40,30 @@ public sealed class Adam : IOptimizer
 
     /// <summary>The number of steps taken so far (t in the formulas).</summary>
     public long StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    public string Description => string.Create(CultureInfo.InvariantCulture,
+        $"Adam(learningRate: {_learningRate:R}, beta1: {_beta1:R}, beta2: {_beta2:R}, epsilon: {_epsilon:R})");
+
+    /// <inheritdoc/>
+    public void WriteState(BinaryWriter writer)
+    {
+        writer.Write(StepCount);
+        writer.Write(_beta1Power);
+        writer.Write(_beta2Power);
+        OptimizerStateIO.WriteVector(writer, _m);
+        OptimizerStateIO.WriteVector(writer, _v);
+    }
+
+    /// <inheritdoc/>
+    public void ReadState(BinaryReader reader, int parameterCount)
+    {
+        long steps = reader.ReadInt64();
+        double beta1Power = reader.ReadDouble(), beta2Power = reader.ReadDouble();
+        float[]? m = OptimizerStateIO.ReadVector(reader, parameterCount);
+        float[]? v = OptimizerStateIO.ReadVector(reader, parameterCount);
+        (StepCount, _beta1Power, _beta2Power, _m, _v) = (steps, beta1Power, beta2Power, m, v);
+    }
 
     /// <inheritdoc/>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients) => Step(parameters, gradients, threads: 1, tensors: null);

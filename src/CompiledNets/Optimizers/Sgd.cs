@@ -1,3 +1,5 @@
+using System.IO;
+using System.Globalization;
 using System;
 using System.Numerics.Tensors;
 
@@ -8,7 +10,7 @@ namespace CompiledNets;
 /// (plain <c>θ −= lr · g</c> when <c>μ = 0</c>).
 /// </summary>
 /// <remarks>An instance holds the velocity of one parameter vector: use one optimizer per network.</remarks>
-public sealed class Sgd : IOptimizer
+public sealed class Sgd : IStatefulOptimizer
 {
     private readonly float _learningRate, _momentum;
     private float[]? _velocity;
@@ -22,6 +24,16 @@ public sealed class Sgd : IOptimizer
         OptimizerChecks.UnitInterval(momentum, nameof(momentum));
         (_learningRate, _momentum) = (learningRate, momentum);
     }
+
+    /// <inheritdoc/>
+    public string Description => string.Create(CultureInfo.InvariantCulture,
+        $"Sgd(learningRate: {_learningRate:R}, momentum: {_momentum:R})");
+
+    /// <inheritdoc/>
+    public void WriteState(BinaryWriter writer) => OptimizerStateIO.WriteVector(writer, _velocity);
+
+    /// <inheritdoc/>
+    public void ReadState(BinaryReader reader, int parameterCount) => _velocity = OptimizerStateIO.ReadVector(reader, parameterCount);
 
     /// <inheritdoc/>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)

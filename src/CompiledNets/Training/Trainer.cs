@@ -55,6 +55,9 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
     /// <summary>The number of training steps taken so far.</summary>
     public long Steps { get; private set; }
 
+    /// <summary>The number of completed epochs (<see cref="TrainEpoch"/> calls that finished).</summary>
+    public long Epochs { get; private set; }
+
     /// <summary>
     /// One pass over <paramref name="data"/> in a freshly shuffled order, in batches of the trainer's batch size
     /// (the last batch may be smaller). Returns the mean training loss (with dropout) and the time taken.
@@ -79,10 +82,19 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
                 data.Image(example).CopyTo(_batchInputs.AsSpan(j * features, features));
                 _batchLabels[j] = data.Labels[example];
             }
-            float loss = _network.TrainStep(_batchInputs.AsSpan(0, count * features), _batchLabels.AsSpan(0, count), _optimizer);
+            float loss;
+            try
+            {
+                loss = _network.TrainStep(_batchInputs.AsSpan(0, count * features), _batchLabels.AsSpan(0, count), _optimizer);
+            }
+            catch (NonFiniteLossException e)
+            {
+                throw Diverged(e, start / _batchSize, _batchInputs.AsSpan(0, count * features));
+            }
             lossSum += (double)loss * count;
             Steps++;
         }
+        Epochs++;
         return new EpochResult(lossSum / data.Count, clock.Elapsed);
     }
 
@@ -109,6 +121,73 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
             }
         }
         return new Evaluation(lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint to <paramref name="path"/>: the parameters, the optimizer's state, the shuffle and mask
+    /// streams, and the epoch and step counts, with a CRC-32. Atomic: the file is written beside the target, flushed and
+    /// renamed, so a crash mid-save leaves the previous checkpoint intact. Resuming from it with
+    /// <see cref="LoadCheckpoint"/> continues bit for bit as if training had never stopped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The optimizer cannot save its state (it is not an <see cref="IStatefulOptimizer"/>).</exception>
+    public void SaveCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        IStatefulOptimizer optimizer = StatefulOptimizer();
+        using var state = new System.IO.MemoryStream();
+        using (var writer = new System.IO.BinaryWriter(state))
+            optimizer.WriteState(writer);
+        CheckpointFile.Save(path, new CheckpointContent(CheckpointFile.LayoutOf(_network), Epochs, Steps, _shuffle.State,
+            _network.MaskStreamState, optimizer.Description, state.ToArray(), _network.Parameters.ToArray()));
+    }
+
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> into this trainer's network and optimizer. Everything
+    /// is checked first (signature, checksum, the network's tensor names and shapes, the optimizer's kind and settings);
+    /// on any mismatch an <see cref="System.IO.InvalidDataException"/> names the file and the fault and nothing changes.
+    /// </summary>
+    public void LoadCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        IStatefulOptimizer optimizer = StatefulOptimizer();
+        CheckpointContent content = CheckpointFile.Load(path);
+        string layout = CheckpointFile.LayoutOf(_network);
+        if (content.Layout != layout)
+            throw CheckpointFile.Invalid(path, $"was saved from a network with tensors {content.Layout}; this one has {layout}");
+        if (content.OptimizerDescription != optimizer.Description)
+            throw CheckpointFile.Invalid(path, $"holds the state of {content.OptimizerDescription}; this trainer uses {optimizer.Description}");
+        try
+        {
+            // Read into the optimizer last: everything that can still fail has been checked by then.
+            using var reader = new System.IO.BinaryReader(new System.IO.MemoryStream(content.OptimizerState));
+            optimizer.ReadState(reader, content.Parameters.Length);
+        }
+        catch (Exception e) when (e is System.IO.EndOfStreamException or System.IO.InvalidDataException)
+        {
+            throw CheckpointFile.Invalid(path, "has optimizer state that does not fit: " + e.Message);
+        }
+        content.Parameters.CopyTo(_network.Parameters);
+        _network.MaskStreamState = content.MaskState;
+        _shuffle.State = content.ShuffleState;
+        (Epochs, Steps) = (content.Epochs, content.Steps);
+    }
+
+    private IStatefulOptimizer StatefulOptimizer() =>
+        _optimizer as IStatefulOptimizer ?? throw new InvalidOperationException(
+            $"{_optimizer.GetType().Name} does not implement {nameof(IStatefulOptimizer)}, so its state cannot be checkpointed.");
+
+    /// <summary>The same exception with where it happened, and whether the batch's inputs were already bad.</summary>
+    private NonFiniteLossException Diverged(NonFiniteLossException e, int batch, ReadOnlySpan<float> inputs)
+    {
+        int bad = -1;
+        for (int i = 0; i < inputs.Length && bad < 0; i++)
+            if (!float.IsFinite(inputs[i])) bad = i;
+        string cause = bad >= 0
+            ? $"input value {inputs[bad]} at example {bad / _network.InputSize} of that batch is not finite"
+            : "the inputs are finite, so training diverged (try a smaller learning rate)";
+        return new NonFiniteLossException(
+            $"Training stopped at step {Steps + 1} (batch {batch} of epoch {Epochs + 1}): the loss is {e.Loss}; {cause}. " +
+            "The parameters are those after the last good step.", e.Loss, e);
     }
 
     private void CheckShape(Dataset data, string paramName)

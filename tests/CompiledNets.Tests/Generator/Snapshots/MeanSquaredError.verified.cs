@@ -215,6 +215,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
 
         Forward(inputs, batchSize, training: true);
         float loss = Loss(targets);
+        global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(targets);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;

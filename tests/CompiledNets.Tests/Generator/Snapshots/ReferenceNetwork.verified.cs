@@ -268,6 +268,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
 
         Forward(inputs, batchSize, training: true);
         float loss = Loss(labels);
+        global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
         return loss;
