@@ -14,17 +14,18 @@ var batchSize = new Option<int>("--batch-size") { Description = "Examples per tr
 var learningRate = new Option<float>("--learning-rate") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.001f };
 var seed = new Option<ulong>("--seed") { Description = "Seeds the weights, dropout masks and shuffling.", DefaultValueFactory = _ => 1UL };
 var noDropout = new Option<bool>("--no-dropout") { Description = "Train the same network without its dropout layers." };
+var threads = new Option<int>("--threads") { Description = "Threads each training step splits its batch between.", DefaultValueFactory = _ => 1 };
 var save = new Option<string?>("--save") { Description = "Write the trained parameters to this .safetensors file (read by examples/Classify)." };
 
 var root = new RootCommand("Trains the dropout tutorial's 784-200-100-10 network with CompiledNets.")
 {
-    data, epochs, batchSize, learningRate, seed, noDropout, save,
+    data, epochs, batchSize, learningRate, seed, noDropout, threads, save,
 };
 root.SetAction(parsed =>
 {
     var options = new TrainingOptions(
         parsed.GetValue(epochs), parsed.GetValue(batchSize), parsed.GetValue(learningRate), parsed.GetValue(seed),
-        parsed.GetValue(save), Data: null);
+        parsed.GetValue(threads), parsed.GetValue(save), Data: null);
     if (options.Validate() is { } problem)
     {
         Console.Error.WriteLine(problem);

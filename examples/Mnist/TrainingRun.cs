@@ -8,13 +8,14 @@ using CompiledNets.Examples;
 namespace CompiledNets.Examples.Mnist;
 
 /// <summary>The command-line settings of one run.</summary>
-internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed, string? SavePath, DataLocator.Located? Data)
+internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed, int Threads, string? SavePath, DataLocator.Located? Data)
 {
     /// <summary>A message for the first bad setting, or null.</summary>
     public string? Validate() =>
         Epochs < 1 ? "--epochs must be at least 1."
         : BatchSize < 1 ? "--batch-size must be at least 1."
         : !(LearningRate > 0) || float.IsInfinity(LearningRate) ? "--learning-rate must be positive and finite."
+        : Threads is < 1 or > 64 ? "--threads must be between 1 and 64."
         : null;
 }
 
@@ -23,14 +24,17 @@ internal static class TrainingRun
 {
     public static int Run<TNetwork>(TNetwork network, MnistData data, TrainingOptions options) where TNetwork : IClassifierNetwork
     {
-        var trainer = new Trainer<TNetwork>(network, new Adam(options.LearningRate), options.BatchSize, shuffleSeed: options.Seed);
+        var trainer = new Trainer<TNetwork>(network, new Adam(options.LearningRate), options.BatchSize, shuffleSeed: options.Seed, threads: options.Threads);
+        var progress = new ProgressBar();
         Console.WriteLine("epoch  train loss  train acc  test acc  seconds");
         double bestTest = 0, totalSeconds = 0;
         int bestEpoch = 0;
         Evaluation train = default, test = default;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            EpochResult result = trainer.TrainEpoch(data.Train);
+            int current = epoch;
+            EpochResult result = trainer.TrainEpoch(data.Train, (done, total) => progress.Update(current, done, total));
+            progress.Clear();
             train = trainer.Evaluate(data.Train);
             test = trainer.Evaluate(data.Test);
             totalSeconds += result.Elapsed.TotalSeconds;
@@ -38,9 +42,14 @@ internal static class TrainingRun
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{epoch,5}  {result.MeanLoss,10:F4}  {train.Accuracy,9:P2}  {test.Accuracy,8:P2}  {result.Elapsed.TotalSeconds,7:F2}"));
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Final: test accuracy {test.Accuracy:P2} (train {train.Accuracy:P2}); best {bestTest:P2} at epoch {bestEpoch}; " +
-            $"{totalSeconds / options.Epochs:F2} s per epoch of training ({trainer.Steps} steps)."));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $$"""
+            Summary
+              final test accuracy    {{test.Accuracy,8:P2}}
+              final train accuracy   {{train.Accuracy,8:P2}}   (inference mode, no dropout)
+              best test accuracy     {{bestTest,8:P2}}   (epoch {{bestEpoch}})
+              training per epoch     {{totalSeconds / options.Epochs,8:F2}} s   ({{trainer.Steps}} steps, {{options.Threads}} thread(s))
+            """));
 
         if (options.SavePath is { } path)
         {

@@ -62,7 +62,9 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
     /// One pass over <paramref name="data"/> in a freshly shuffled order, in batches of the trainer's batch size
     /// (the last batch may be smaller). Returns the mean training loss (with dropout) and the time taken.
     /// </summary>
-    public EpochResult TrainEpoch(Dataset data)
+    /// <param name="data">The training examples.</param>
+    /// <param name="batchDone">Called after each step with the batches done and the batches in the epoch (for a progress bar).</param>
+    public EpochResult TrainEpoch(Dataset data, Action<int, int>? batchDone = null)
     {
         CheckShape(data, nameof(data));
         if (_order.Length != data.Count)
@@ -93,6 +95,7 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
             }
             lossSum += (double)loss * count;
             Steps++;
+            batchDone?.Invoke(start / _batchSize + 1, (data.Count + _batchSize - 1) / _batchSize);
         }
         Epochs++;
         return new EpochResult(lossSum / data.Count, clock.Elapsed);
