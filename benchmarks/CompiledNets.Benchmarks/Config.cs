@@ -9,9 +9,10 @@ using Perfolizer.Horology;
 namespace CompiledNets.Benchmarks;
 
 /// <summary>
-/// Short runs (the machines are shared and noisy; medians are quoted): 3 warm-up and 15 measured iterations of about
+/// Short runs (the machines are shared and noisy; medians are quoted): 12 warm-up and 15 measured iterations of about
 /// 100 ms each, one process, with the memory diagnoser (allocated bytes per operation) and a JSON export that
-/// <c>benchmarks/run.sh</c> reads.
+/// <c>benchmarks/run.sh</c> reads. The warm-up is long because the first second or so of a train-step loop runs slower
+/// while the JIT compiler promotes the generated code and the runtime's small loops to optimized code.
 /// </summary>
 public sealed class ShortConfig : ManualConfig
 {
@@ -19,7 +20,7 @@ public sealed class ShortConfig : ManualConfig
     {
         AddJob(Job.Default
             .WithLaunchCount(1)
-            .WithWarmupCount(3)
+            .WithWarmupCount(12)
             .WithIterationCount(15)
             .WithIterationTime(TimeInterval.FromMilliseconds(100))
             .WithId("Short"));

@@ -146,8 +146,8 @@ internal static class NetworkEmitter
         w.Line("public int MaxBatchSize => _maxBatchSize;");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by");
-        w.Line("/// default; at most the processor count is used). Results are the same, bit for bit, for every value.");
+        w.Line("/// Threads that Forward, Backward, TrainStep and Predict split each matrix product (and TrainStep the Adam step)");
+        w.Line("/// between: 1 by default, at most the processor count is used. Results are the same, bit for bit, for every value.");
         w.Line("/// </summary>");
         using (w.Open("public int Threads"))
         {

@@ -291,6 +291,7 @@ public static unsafe class Dense
     }
 
     /// <summary><c>sums[j] = Σ_b values[b, j]</c>, one row at a time.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ColumnSums(Span<float> sums, ReadOnlySpan<float> values, int rows, int columns)
     {
         if (rows == 0)

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CompiledNets.Kernels;
 
@@ -21,6 +22,7 @@ public static class SoftmaxCrossEntropy
     /// <param name="labels">One class index per row (checked by the caller).</param>
     /// <param name="batch">Rows.</param>
     /// <param name="classes">Columns.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Loss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes)
     {
         int n = batch * classes;
@@ -54,6 +56,7 @@ public static class SoftmaxCrossEntropy
     /// <param name="labels">One class index per row (checked by the caller).</param>
     /// <param name="batch">Rows.</param>
     /// <param name="classes">Columns.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(Span<float> dLogits, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes)
     {
         int n = batch * classes;

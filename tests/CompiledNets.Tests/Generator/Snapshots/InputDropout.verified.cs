@@ -60,8 +60,8 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     public int MaxBatchSize => _maxBatchSize;
 
     /// <summary>
-    /// Threads that Forward, Backward, TrainStep and Predict split the rows of each matrix product between (1 by
-    /// default; at most the processor count is used). Results are the same, bit for bit, for every value.
+    /// Threads that Forward, Backward, TrainStep and Predict split each matrix product (and TrainStep the Adam step)
+    /// between: 1 by default, at most the processor count is used. Results are the same, bit for bit, for every value.
     /// </summary>
     public int Threads
     {
