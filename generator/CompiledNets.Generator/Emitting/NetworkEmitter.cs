@@ -291,16 +291,8 @@ internal static class NetworkEmitter
     {
         string keep = Literals.Float(dropout.Keep);
         w.Line();
-        w.Line(DropoutComment(dropout));
-        w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
-        using (w.Open("if (training)"))
-        {
-            string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
-            w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
-            w.Line("if (sampleMasks)");
-            w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {keep}, keptValue: {kept}, ref _masks);");
+        using (OpenTrainingBranch(w, dropout))
             w.Line($"{Tensor}.Multiply({dropout.Source.Name}, mask, {dropout.Output.Name});");
-        }
         using (w.Open("else"))
         {
             if (dropout.Inverted)
@@ -317,18 +309,26 @@ internal static class NetworkEmitter
     private static void WriteDenseDropoutForward(CodeWriter w, DropoutPlan dropout, string product)
     {
         string keep = Literals.Float(dropout.Keep);
-        w.Line(DropoutComment(dropout));
-        w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
-        using (w.Open("if (training)"))
-        {
-            string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
-            w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
-            w.Line("if (sampleMasks)");
-            w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {keep}, keptValue: {kept}, ref _masks);");
+        using (OpenTrainingBranch(w, dropout))
             w.Line($"{product}, dropped: {dropout.Output.Name}, mask: mask, threads: _threads);");
-        }
         using (w.Open("else"))
             w.Line($"{product}, dropped: {dropout.Output.Name}, scale: {(dropout.Inverted ? "1f" : keep)}, threads: _threads);");
+    }
+
+    /// <summary>
+    /// The part every dropout's forward pass shares: its comment, its output rows, and an open <c>if (training)</c>
+    /// block that has sampled the mask (unless the caller supplied one) into a local named <c>mask</c>.
+    /// </summary>
+    private static CodeWriter.Block OpenTrainingBranch(CodeWriter w, DropoutPlan dropout)
+    {
+        w.Line(DropoutComment(dropout));
+        w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
+        CodeWriter.Block block = w.Open("if (training)");
+        string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
+        w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
+        w.Line("if (sampleMasks)");
+        w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {Literals.Float(dropout.Keep)}, keptValue: {kept}, ref _masks);");
+        return block;
     }
 
     private static string DropoutComment(DropoutPlan dropout) => dropout.Inverted
