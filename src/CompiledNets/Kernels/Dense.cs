@@ -8,8 +8,8 @@ namespace CompiledNets.Kernels;
 /// weights [inputs, outputs], bias [outputs], output [batch, outputs].
 /// </summary>
 /// <remarks>
-/// The products run on register-blocked <see cref="System.Runtime.Intrinsics.Vector512{T}"/> kernels, or
-/// <see cref="System.Runtime.Intrinsics.Vector256{T}"/> ones on machines without AVX-512, or plain loops without AVX2;
+/// The products run on register-blocked vector kernels written once for every width (<see cref="System.Runtime.Intrinsics.Vector512{T}"/>,
+/// <see cref="System.Runtime.Intrinsics.Vector256{T}"/> or <see cref="System.Runtime.Intrinsics.Vector128{T}"/>), or plain loops without a vector unit;
 /// the choice is made once per process. Terms whose input is zero in every row of a register tile are skipped, which
 /// is exact (they add nothing) and pays off on image background, ReLU zeros and dropped units.
 /// <c>threads</c> greater than 1 splits each product between threads (capped at the processor count): the forward

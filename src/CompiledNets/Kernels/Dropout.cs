@@ -22,10 +22,15 @@ public static class Dropout
     /// two elements, rounded up.
     /// </summary>
     /// <remarks>
-    /// SplitMix64's output <c>i</c> is a function of its counter alone, so the outputs are computed 8 at a time in the
-    /// lanes of a vector (or 4 without AVX-512); the masks are the same, bit for bit, as drawing the outputs one by one.
+    /// SplitMix64's output <c>i</c> is a function of its counter alone, so the outputs are computed a vector at a time
+    /// (8 per <see cref="Vector512{T}"/>, 4 per 256-bit vector, 2 per 128-bit one); the masks are the same, bit for bit,
+    /// as drawing the outputs one by one, at every vector width.
     /// </remarks>
     public static void SampleMask(Span<float> mask, float keepProbability, float keptValue, ref SplitMix64 rng)
+        => SampleMask(Simd.Level, mask, keepProbability, keptValue, ref rng);
+
+    /// <summary><see cref="SampleMask(Span{float}, float, float, ref SplitMix64)"/> at a chosen vector width (for tests).</summary>
+    internal static void SampleMask(SimdLevel level, Span<float> mask, float keepProbability, float keptValue, ref SplitMix64 rng)
     {
         if (!(keepProbability > 0f && keepProbability <= 1f))
             throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "Must be in (0, 1].");
@@ -33,10 +38,13 @@ public static class Dropout
         int i = 0;
         if (threshold <= uint.MaxValue)
         {
-            if (Vector512.IsHardwareAccelerated)
-                i = SampleVectors512(mask, (uint)threshold, keptValue, ref rng);
-            else if (Vector256.IsHardwareAccelerated)
-                i = SampleVectors256(mask, (uint)threshold, keptValue, ref rng);
+            i = level switch
+            {
+                SimdLevel.Vector512 => Sampler<Vector512<ulong>, Vector512<float>, CounterLanes512>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector256 => Sampler<Vector256<ulong>, Vector256<float>, CounterLanes256>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector128 => Sampler<Vector128<ulong>, Vector128<float>, CounterLanes128>.Run(mask, (uint)threshold, keptValue, ref rng),
+                _ => 0,
+            };
         }
         for (; i + 1 < mask.Length; i += 2)
         {
@@ -48,57 +56,100 @@ public static class Dropout
             mask[i] = (rng.NextUInt64() & 0xFFFF_FFFFUL) < threshold ? keptValue : 0f;
     }
 
-    /// <summary>Whole vectors of 16 elements (8 outputs); returns how many elements were written.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int SampleVectors512(Span<float> mask, uint threshold, float keptValue, ref SplitMix64 rng)
+    /// <summary>The whole vectors of a mask, written once for every width.</summary>
+    private static class Sampler<TU, TV, TC> where TU : unmanaged where TV : unmanaged where TC : ICounterLanes<TU, TV>
     {
-        int vectors = mask.Length / 16;
-        if (vectors == 0) return 0;
-        ulong state = rng.State;
-        // Lane l of the first vector holds the counter of output l: state + (l + 1) · Increment.
-        Vector512<ulong> counter = Vector512.Create(state) + (Vector512<ulong>.Indices + Vector512<ulong>.One) * SplitMix64.Increment;
-        Vector512<ulong> step = Vector512.Create(unchecked(8 * SplitMix64.Increment));
-        Vector512<uint> limit = Vector512.Create(threshold);
-        Vector512<float> kept = Vector512.Create(keptValue);
-        ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
-        for (int v = 0; v < vectors; v++)
+        /// <summary>Whole vectors of floats (two per 64-bit output); returns how many elements were written.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static int Run(Span<float> mask, uint threshold, float keptValue, ref SplitMix64 rng)
         {
-            Vector512<ulong> z = counter;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            // As 32-bit lanes the outputs read low half, high half, low, high...: the elements in order.
-            Vector512<float> keep = Vector512.LessThan(z.AsUInt32(), limit).AsSingle();
-            (keep & kept).StoreUnsafe(ref destination, (nuint)(v * 16));
-            counter += step;
+            int outputs = TC.Outputs, width = 2 * outputs;
+            int vectors = mask.Length / width;
+            if (vectors == 0) return 0;
+            ulong state = rng.State;
+            // Lane l of the first vector holds the counter of output l: state + (l + 1) · Increment.
+            TU counter = TC.Counters(state, SplitMix64.Increment);
+            TU step = TC.Broadcast(unchecked((ulong)outputs * SplitMix64.Increment));
+            ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
+            for (int v = 0; v < vectors; v++)
+            {
+                TU z = counter;
+                z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 30)), 0xBF58476D1CE4E5B9UL);
+                z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 27)), 0x94D049BB133111EBUL);
+                z = TC.Xor(z, TC.ShiftRight(z, 31));
+                // As 32-bit lanes the outputs read low half, high half, low, high...: the elements in order.
+                TC.StoreKept(ref destination, v * width, z, threshold, keptValue);
+                counter = TC.Add(counter, step);
+            }
+            rng.State = state + (ulong)vectors * (ulong)outputs * SplitMix64.Increment;
+            return vectors * width;
         }
-        rng.State = state + (ulong)vectors * 8 * SplitMix64.Increment;
-        return vectors * 16;
     }
+}
 
-    /// <summary>Whole vectors of 8 elements (4 outputs); returns how many elements were written.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int SampleVectors256(Span<float> mask, uint threshold, float keptValue, ref SplitMix64 rng)
-    {
-        int vectors = mask.Length / 8;
-        if (vectors == 0) return 0;
-        ulong state = rng.State;
-        Vector256<ulong> counter = Vector256.Create(state) + (Vector256<ulong>.Indices + Vector256<ulong>.One) * SplitMix64.Increment;
-        Vector256<ulong> step = Vector256.Create(unchecked(4 * SplitMix64.Increment));
-        Vector256<uint> limit = Vector256.Create(threshold);
-        Vector256<float> kept = Vector256.Create(keptValue);
-        ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
-        for (int v = 0; v < vectors; v++)
-        {
-            Vector256<ulong> z = counter;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            Vector256<float> keep = Vector256.LessThan(z.AsUInt32(), limit).AsSingle();
-            (keep & kept).StoreUnsafe(ref destination, (nuint)(v * 8));
-            counter += step;
-        }
-        rng.State = state + (ulong)vectors * 4 * SplitMix64.Increment;
-        return vectors * 8;
-    }
+/// <summary>
+/// 64-bit counter lanes for the mask sampler: the SplitMix64 steps on a vector of counters and the comparison of its
+/// 32-bit halves with the threshold, as one float mask vector <typeparamref name="TV"/> of the same width.
+/// </summary>
+internal interface ICounterLanes<TU, TV> where TU : unmanaged where TV : unmanaged
+{
+    /// <summary>64-bit lanes per vector.</summary>
+    static abstract int Outputs { get; }
+    /// <summary>Lane l is <c>state + (l + 1) · increment</c>.</summary>
+    static abstract TU Counters(ulong state, ulong increment);
+    static abstract TU Broadcast(ulong x);
+    static abstract TU Add(TU a, TU b);
+    static abstract TU Xor(TU a, TU b);
+    static abstract TU ShiftRight(TU a, int bits);
+    static abstract TU Multiply(TU a, ulong b);
+    /// <summary>Writes, at element <paramref name="index"/>, <paramref name="kept"/> where a 32-bit half of <paramref name="bits"/> is below the threshold, 0 elsewhere.</summary>
+    static abstract void StoreKept(ref float destination, int index, TU bits, uint threshold, float kept);
+}
+
+/// <summary><see cref="ICounterLanes{TU, TV}"/> on 512-bit vectors: 8 outputs, 16 mask elements.</summary>
+internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>, Vector512<float>>
+{
+    public static int Outputs => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> Counters(ulong state, ulong increment) => Vector512.Create(state) + (Vector512<ulong>.Indices + Vector512<ulong>.One) * increment;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Broadcast(ulong x) => Vector512.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Add(Vector512<ulong> a, Vector512<ulong> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Xor(Vector512<ulong> a, Vector512<ulong> b) => a ^ b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> ShiftRight(Vector512<ulong> a, int bits) => a >> bits;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Multiply(Vector512<ulong> a, ulong b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreKept(ref float destination, int index, Vector512<ulong> bits, uint threshold, float kept) =>
+        (Vector512.LessThan(bits.AsUInt32(), Vector512.Create(threshold)).AsSingle() & Vector512.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
+}
+
+/// <summary><see cref="ICounterLanes{TU, TV}"/> on 256-bit vectors: 4 outputs, 8 mask elements.</summary>
+internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>, Vector256<float>>
+{
+    public static int Outputs => 4;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> Counters(ulong state, ulong increment) => Vector256.Create(state) + (Vector256<ulong>.Indices + Vector256<ulong>.One) * increment;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Broadcast(ulong x) => Vector256.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Add(Vector256<ulong> a, Vector256<ulong> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Xor(Vector256<ulong> a, Vector256<ulong> b) => a ^ b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> ShiftRight(Vector256<ulong> a, int bits) => a >> bits;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Multiply(Vector256<ulong> a, ulong b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreKept(ref float destination, int index, Vector256<ulong> bits, uint threshold, float kept) =>
+        (Vector256.LessThan(bits.AsUInt32(), Vector256.Create(threshold)).AsSingle() & Vector256.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
+}
+
+/// <summary><see cref="ICounterLanes{TU, TV}"/> on 128-bit vectors: 2 outputs, 4 mask elements.</summary>
+internal readonly struct CounterLanes128 : ICounterLanes<Vector128<ulong>, Vector128<float>>
+{
+    public static int Outputs => 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<ulong> Counters(ulong state, ulong increment) => Vector128.Create(state) + (Vector128<ulong>.Indices + Vector128<ulong>.One) * increment;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<ulong> Broadcast(ulong x) => Vector128.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<ulong> Add(Vector128<ulong> a, Vector128<ulong> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<ulong> Xor(Vector128<ulong> a, Vector128<ulong> b) => a ^ b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<ulong> ShiftRight(Vector128<ulong> a, int bits) => a >> bits;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<ulong> Multiply(Vector128<ulong> a, ulong b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreKept(ref float destination, int index, Vector128<ulong> bits, uint threshold, float kept) =>
+        (Vector128.LessThan(bits.AsUInt32(), Vector128.Create(threshold)).AsSingle() & Vector128.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
 }

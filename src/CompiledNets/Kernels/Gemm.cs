@@ -174,11 +174,14 @@ internal static unsafe class Gemm
         if (first >= last) return;
         switch (split.Job.Level)
         {
-            case SimdLevel.Avx512:
+            case SimdLevel.Vector512:
                 Kernel<System.Runtime.Intrinsics.Vector512<float>, Simd512>.SumRows(ref split.Job, split.Partial, first, last);
                 break;
-            case SimdLevel.Avx2:
+            case SimdLevel.Vector256:
                 Kernel<System.Runtime.Intrinsics.Vector256<float>, Simd256>.SumRows(ref split.Job, split.Partial, first, last);
+                break;
+            case SimdLevel.Vector128:
+                Kernel<System.Runtime.Intrinsics.Vector128<float>, Simd128>.SumRows(ref split.Job, split.Partial, first, last);
                 break;
             default:
                 ScalarSumRows(ref split.Job, split.Partial, first, last);
@@ -198,11 +201,14 @@ internal static unsafe class Gemm
     {
         switch (job.Level)
         {
-            case SimdLevel.Avx512:
+            case SimdLevel.Vector512:
                 Kernel<System.Runtime.Intrinsics.Vector512<float>, Simd512>.Rows(ref job, first, last);
                 break;
-            case SimdLevel.Avx2:
+            case SimdLevel.Vector256:
                 Kernel<System.Runtime.Intrinsics.Vector256<float>, Simd256>.Rows(ref job, first, last);
+                break;
+            case SimdLevel.Vector128:
+                Kernel<System.Runtime.Intrinsics.Vector128<float>, Simd128>.Rows(ref job, first, last);
                 break;
             default:
                 ScalarRows(ref job, first, last);
@@ -438,7 +444,7 @@ internal static unsafe class Gemm
             while (v < vectors)
             {
                 int left = vectors - v;
-                if (left >= 9)
+                if (left >= 9 && TS.FastMaskedMemory)
                 {
                     // Up to 16 vectors in one pass: each row of B is read once, front to back, which is what matters
                     // when B streams from L2 for a single row of A (one-image inference).
@@ -906,7 +912,7 @@ internal static unsafe class Gemm
         ScalarFinish(ref job, first, last);
     }
 
-    /// <summary>The same products and finishing steps in plain loops, for machines without AVX2 (or not x86).</summary>
+    /// <summary>The same products and finishing steps in plain loops, for machines without an accelerated vector unit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScalarRows(ref GemmJob job, int first, int last)
     {
@@ -958,13 +964,19 @@ internal static unsafe class Gemm
                     float g = c[j];
                     if (job.Mask != null) g *= job.Mask[offset + j];
                     else if (job.Scale != 1f) g *= job.Scale;
+                    // No activation, no activation output: the pointer is null then (the bug an ARM64 run found).
+                    if (job.Activation == Activation.None)
+                    {
+                        c[j] = g;
+                        continue;
+                    }
                     float y = job.ActivationOutput[offset + j];
                     c[j] = job.Activation switch
                     {
                         Activation.ReLU => y > 0f ? g : 0f,
                         Activation.Tanh => g * (1f - y * y),
                         Activation.Sigmoid => g * y * (1f - y),
-                        _ => g,
+                        _ => throw new InvalidOperationException($"No derivative for {job.Activation}."),
                     };
                 }
             }

@@ -9,9 +9,14 @@ namespace CompiledNets.Kernels;
 /// (<c>Kernel&lt;TV, TS&gt;</c>) is compiled by the JIT into straight vector code for each instruction set.
 /// Every member is a single instruction (or two) and inlined.
 /// </summary>
-/// <typeparam name="TV">The vector type: <see cref="Vector512{T}"/> or <see cref="Vector256{T}"/> of float.</typeparam>
+/// <typeparam name="TV">The vector type: <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/> or <see cref="Vector128{T}"/> of float.</typeparam>
 internal unsafe interface ISimd<TV> where TV : unmanaged
 {
+    /// <summary>
+    /// Whether masked loads and stores cost about as much as whole ones (AVX-512 and AVX2 have them in hardware; 128-bit
+    /// vectors assemble them lane by lane), so that kernels may use them for whole vectors in their inner loops.
+    /// </summary>
+    static abstract bool FastMaskedMemory { get; }
     /// <summary>Floats per vector.</summary>
     static abstract int Width { get; }
     static abstract TV Zero { get; }
@@ -43,11 +48,16 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract TV LoadMasked(float* p, TV mask);
     /// <summary>Stores the lanes selected by <paramref name="mask"/>; never touches memory outside them.</summary>
     static abstract void StoreMasked(float* p, TV v, TV mask);
+    static abstract TV Divide(TV a, TV b);
+    static abstract TV Sqrt(TV a);
+    /// <summary>Zero where <c>|test| &lt; limit</c>, the lanes of <paramref name="value"/> elsewhere (NaN tests keep them).</summary>
+    static abstract TV ZeroWhereSmall(TV test, TV limit, TV value);
 }
 
 /// <summary>AVX-512: 16 floats per vector, masked loads and stores in hardware.</summary>
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 {
+    public static bool FastMaskedMemory => true;
     public static int Width => 16;
     public static Vector512<float> Zero => Vector512<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
@@ -80,11 +90,17 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> LoadMasked(float* p, Vector512<float> mask) => Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreMasked(float* p, Vector512<float> v, Vector512<float> mask) => Avx512F.MaskStore(p, mask, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ZeroWhereSmall(Vector512<float> test, Vector512<float> limit, Vector512<float> value) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(test), limit), Vector512<float>.Zero, value);
 }
 
 /// <summary>AVX2 with FMA: 8 floats per vector; <c>vmaskmovps</c> for the masked lanes.</summary>
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 {
+    public static bool FastMaskedMemory => true;
     public static int Width => 8;
     public static Vector256<float> Zero => Vector256<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
@@ -121,35 +137,120 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> LoadMasked(float* p, Vector256<float> mask) => Avx.MaskLoad(p, mask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreMasked(float* p, Vector256<float> v, Vector256<float> mask) => Avx.MaskStore(p, mask, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ZeroWhereSmall(Vector256<float> test, Vector256<float> limit, Vector256<float> value) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(test), limit), Vector256<float>.Zero, value);
 }
 
-/// <summary>Which instruction set the kernels run on: decided once, from the hardware, when the process first needs it.</summary>
+/// <summary>
+/// 128-bit vectors, 4 floats: SSE on x64 machines without AVX2 (and NativeAOT builds for the x64 baseline), AdvSimd (NEON)
+/// on ARM64. Only portable <see cref="Vector128"/> operations, so that the same code is tested on x64 (with
+/// <c>DOTNET_EnableAVX2=0</c>) that runs on ARM64. Neither instruction set has masked loads, so a partial vector is
+/// assembled lane by lane; multiply-add is fused where the hardware has it (always on ARM64) and a multiply and an add
+/// otherwise (software fused multiply-add would be many times slower than the product it serves).
+/// </summary>
+internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
+{
+    public static bool FastMaskedMemory => false;
+    public static int Width => 4;
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float* p) => Vector128.Create(*p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float x) => Vector128.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Or(Vector128<float> a, Vector128<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroLanes(Vector128<float> v) => ~Vector128.Equals(v.AsInt32(), Vector128<int>.Zero).ExtractMostSignificantBits() & 0xFu;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AppendNonZeroIndices(Vector128<float> v, int first, int* list)
+    {
+        uint bits = NonZeroLanes(v);
+        int count = 0;
+        while (bits != 0)
+        {
+            list[count++] = first + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            bits &= bits - 1;
+        }
+        return count;
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WherePositive(Vector128<float> test, Vector128<float> value) =>
+        Vector128.ConditionalSelect(Vector128.GreaterThan(test, Vector128<float>.Zero), value, Vector128<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FirstLanes(int count) => Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadMasked(float* p, Vector128<float> mask)
+    {
+        uint lanes = mask.ExtractMostSignificantBits();
+        if (lanes == 0xFu) return Vector128.Load(p);
+        return Vector128.Create(
+            (lanes & 1u) != 0 ? p[0] : 0f, (lanes & 2u) != 0 ? p[1] : 0f,
+            (lanes & 4u) != 0 ? p[2] : 0f, (lanes & 8u) != 0 ? p[3] : 0f);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreMasked(float* p, Vector128<float> v, Vector128<float> mask)
+    {
+        uint lanes = mask.ExtractMostSignificantBits();
+        if (lanes == 0xFu)
+        {
+            v.Store(p);
+            return;
+        }
+        if ((lanes & 1u) != 0) p[0] = v.GetElement(0);
+        if ((lanes & 2u) != 0) p[1] = v.GetElement(1);
+        if ((lanes & 4u) != 0) p[2] = v.GetElement(2);
+        if ((lanes & 8u) != 0) p[3] = v.GetElement(3);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> a) => Vector128.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ZeroWhereSmall(Vector128<float> test, Vector128<float> limit, Vector128<float> value) =>
+        Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(test), limit), Vector128<float>.Zero, value);
+}
+
+/// <summary>Which vector width the kernels run at: decided once, from the hardware, when the process first needs it.</summary>
 internal enum SimdLevel
 {
-    /// <summary>Plain loops: no AVX2+FMA (or not x86).</summary>
+    /// <summary>Plain loops: no vector unit the runtime accelerates.</summary>
     Scalar = 0,
-    /// <summary><see cref="Simd256"/>.</summary>
-    Avx2 = 256,
-    /// <summary><see cref="Simd512"/>.</summary>
-    Avx512 = 512,
+    /// <summary><see cref="Simd128"/>: SSE on x64 without AVX2, AdvSimd on ARM64.</summary>
+    Vector128 = 128,
+    /// <summary><see cref="Simd256"/>: AVX2 with FMA.</summary>
+    Vector256 = 256,
+    /// <summary><see cref="Simd512"/>: AVX-512F.</summary>
+    Vector512 = 512,
 }
 
 internal static class Simd
 {
     /// <summary>
-    /// The best level this machine runs well. A <c>static readonly</c> field: the JIT folds it into a constant,
+    /// The widest level this machine runs well. A <c>static readonly</c> field: the JIT folds it into a constant,
     /// so each dispatch on it compiles to a direct call.
     /// </summary>
     public static readonly SimdLevel Level =
-        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? SimdLevel.Avx512
-        : Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported ? SimdLevel.Avx2
+        IsSupported(SimdLevel.Vector512) ? SimdLevel.Vector512
+        : IsSupported(SimdLevel.Vector256) ? SimdLevel.Vector256
+        : IsSupported(SimdLevel.Vector128) ? SimdLevel.Vector128
         : SimdLevel.Scalar;
 
-    /// <summary>Whether this machine can run kernels at <paramref name="level"/> (tests run every supported level).</summary>
+    /// <summary>
+    /// Whether this machine runs kernels at <paramref name="level"/> on vector hardware (tests run every supported level).
+    /// The wider levels use x86 masked loads and stores, so they need the x86 instruction sets behind them as well as an
+    /// accelerated vector type.
+    /// </summary>
     public static bool IsSupported(SimdLevel level) => level switch
     {
-        SimdLevel.Avx512 => Avx512F.IsSupported,
-        SimdLevel.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        SimdLevel.Vector512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
+        SimdLevel.Vector256 => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported,
+        SimdLevel.Vector128 => Vector128.IsHardwareAccelerated,
         _ => true,
     };
 }

@@ -178,72 +178,77 @@ public sealed class Adam : IStatefulOptimizer
     private static float FlushSubnormal(float x) => MathF.Abs(x) < SmallestNormal ? 0f : x;
 
     /// <summary>
-    /// The update in one pass over the four arrays, 16 (or 8) parameters at a time with fused multiply-adds:
-    /// <c>m = β₁m + (1−β₁)g</c>, <c>v = β₂v + (1−β₂)g²</c>, <c>θ −= stepSize · m / (sqrt(v) · invSqrtC2 + ε)</c>.
+    /// The update in one pass over the four arrays, a vector of parameters at a time with fused multiply-adds (at the
+    /// process's vector width): <c>m = β₁m + (1−β₁)g</c>, <c>v = β₂v + (1−β₂)g²</c>,
+    /// <c>θ −= stepSize · m / (sqrt(v) · invSqrtC2 + ε)</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Update(float* p, float* g, float* m, float* v, int n, ref UpdateJob k)
     {
+        switch (Kernels.Simd.Level)
+        {
+            case Kernels.SimdLevel.Vector512: Update<Vector512<float>, Kernels.Simd512>(p, g, m, v, n, ref k); break;
+            case Kernels.SimdLevel.Vector256: Update<Vector256<float>, Kernels.Simd256>(p, g, m, v, n, ref k); break;
+            case Kernels.SimdLevel.Vector128: Update<Vector128<float>, Kernels.Simd128>(p, g, m, v, n, ref k); break;
+            default: UpdateScalar(p, g, m, v, 0, n, ref k); break;
+        }
+    }
+
+    /// <summary>
+    /// Whole vectors, then the last few parameters through one more vector over a zero-padded copy: every parameter is
+    /// updated by the same arithmetic, wherever it falls (so a split between threads cannot change a result).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Update<TV, TS>(float* p, float* g, float* m, float* v, int n, ref UpdateJob k)
+        where TV : unmanaged where TS : Kernels.ISimd<TV>
+    {
+        var c = new VectorConstants<TV>
+        {
+            B1 = TS.Broadcast(k.B1), B2 = TS.Broadcast(k.B2), C1 = TS.Broadcast(k.C1), C2 = TS.Broadcast(k.C2),
+            Epsilon = TS.Broadcast(k.Epsilon), Scale = TS.Broadcast(k.InvSqrtC2), Step = TS.Broadcast(-k.StepSize),
+            Smallest = TS.Broadcast(SmallestNormal),
+        };
+        int w = TS.Width, i = 0;
+        for (; i <= n - w; i += w)
+            UpdateVector<TV, TS>(p + i, g + i, m + i, v + i, ref c);
+        if (i == n) return;
+        // The partial last vector, padded with zeros (which update to zeros and are not copied back).
+        int rest = n - i;
+        float* pad = stackalloc float[4 * 16];
+        new Span<float>(pad, 4 * 16).Clear();
+        for (int j = 0; j < rest; j++)
+            (pad[j], pad[16 + j], pad[32 + j], pad[48 + j]) = (p[i + j], g[i + j], m[i + j], v[i + j]);
+        UpdateVector<TV, TS>(pad, pad + 16, pad + 32, pad + 48, ref c);
+        for (int j = 0; j < rest; j++)
+            (p[i + j], m[i + j], v[i + j]) = (pad[j], pad[32 + j], pad[48 + j]);
+    }
+
+    private struct VectorConstants<TV> where TV : unmanaged
+    {
+        public TV B1, B2, C1, C2, Epsilon, Scale, Step, Smallest;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void UpdateVector<TV, TS>(float* p, float* g, float* m, float* v, ref VectorConstants<TV> c)
+        where TV : unmanaged where TS : Kernels.ISimd<TV>
+    {
+        TV gv = TS.Load(g);
+        TV mv = TS.MultiplyAdd(TS.Load(m), c.B1, TS.Multiply(gv, c.C1));
+        TV vv = TS.MultiplyAdd(gv, TS.Multiply(gv, c.C2), TS.Multiply(TS.Load(v), c.B2));
+        // Flush subnormal moments to zero (see FlushSubnormal).
+        mv = TS.ZeroWhereSmall(mv, c.Smallest, mv);
+        vv = TS.ZeroWhereSmall(vv, c.Smallest, vv);
+        TV denominator = TS.MultiplyAdd(TS.Sqrt(vv), c.Scale, c.Epsilon);
+        TV pv = TS.MultiplyAdd(c.Step, TS.Divide(mv, denominator), TS.Load(p));
+        TS.Store(m, mv);
+        TS.Store(v, vv);
+        TS.Store(p, pv);
+    }
+
+    /// <summary>Parameters [first, last) in plain loops, for machines without an accelerated vector unit.</summary>
+    private static unsafe void UpdateScalar(float* p, float* g, float* m, float* v, int first, int last, ref UpdateJob k)
+    {
         float stepSize = k.StepSize, invSqrtC2 = k.InvSqrtC2, b1 = k.B1, b2 = k.B2, c1 = k.C1, c2 = k.C2, eps = k.Epsilon;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-        {
-            Vector512<float> vb1 = Vector512.Create(b1), vb2 = Vector512.Create(b2), vc1 = Vector512.Create(c1), vc2 = Vector512.Create(c2);
-            Vector512<float> vEps = Vector512.Create(eps), vScale = Vector512.Create(invSqrtC2), vStep = Vector512.Create(-stepSize);
-            Vector512<float> smallest = Vector512.Create(SmallestNormal);
-            for (; i <= n - 16; i += 16)
-            {
-                Vector512<float> gv = Vector512.Load(g + i);
-                Vector512<float> mv = Vector512.FusedMultiplyAdd(Vector512.Load(m + i), vb1, gv * vc1);
-                Vector512<float> vv = Vector512.FusedMultiplyAdd(gv, gv * vc2, Vector512.Load(v + i) * vb2);
-                // Flush subnormal moments to zero (see FlushSubnormal).
-                mv = Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(mv), smallest), Vector512<float>.Zero, mv);
-                vv = Vector512.ConditionalSelect(Vector512.LessThan(vv, smallest), Vector512<float>.Zero, vv);
-                Vector512<float> denominator = Vector512.FusedMultiplyAdd(Vector512.Sqrt(vv), vScale, vEps);
-                Vector512<float> pv = Vector512.FusedMultiplyAdd(vStep, mv / denominator, Vector512.Load(p + i));
-                mv.Store(m + i);
-                vv.Store(v + i);
-                pv.Store(p + i);
-            }
-            if (i < n)
-            {
-                // The partial last vector: masked loads read zeros past the end (which update to zeros) and masked stores
-                // leave that memory alone.
-                Vector512<float> lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
-                Vector512<float> gv = Avx512F.MaskLoad(g + i, lanes, Vector512<float>.Zero);
-                Vector512<float> mv = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(m + i, lanes, Vector512<float>.Zero), vb1, gv * vc1);
-                Vector512<float> vv = Vector512.FusedMultiplyAdd(gv, gv * vc2, Avx512F.MaskLoad(v + i, lanes, Vector512<float>.Zero) * vb2);
-                mv = Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(mv), smallest), Vector512<float>.Zero, mv);
-                vv = Vector512.ConditionalSelect(Vector512.LessThan(vv, smallest), Vector512<float>.Zero, vv);
-                Vector512<float> denominator = Vector512.FusedMultiplyAdd(Vector512.Sqrt(vv), vScale, vEps);
-                Vector512<float> pv = Vector512.FusedMultiplyAdd(vStep, mv / denominator, Avx512F.MaskLoad(p + i, lanes, Vector512<float>.Zero));
-                Avx512F.MaskStore(m + i, lanes, mv);
-                Avx512F.MaskStore(v + i, lanes, vv);
-                Avx512F.MaskStore(p + i, lanes, pv);
-            }
-            return;
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> vb1 = Vector256.Create(b1), vb2 = Vector256.Create(b2), vc1 = Vector256.Create(c1), vc2 = Vector256.Create(c2);
-            Vector256<float> vEps = Vector256.Create(eps), vScale = Vector256.Create(invSqrtC2), vStep = Vector256.Create(-stepSize);
-            Vector256<float> smallest = Vector256.Create(SmallestNormal);
-            for (; i <= n - 8; i += 8)
-            {
-                Vector256<float> gv = Vector256.Load(g + i);
-                Vector256<float> mv = Vector256.FusedMultiplyAdd(Vector256.Load(m + i), vb1, gv * vc1);
-                Vector256<float> vv = Vector256.FusedMultiplyAdd(gv, gv * vc2, Vector256.Load(v + i) * vb2);
-                // Flush subnormal moments to zero (see FlushSubnormal).
-                mv = Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(mv), smallest), Vector256<float>.Zero, mv);
-                vv = Vector256.ConditionalSelect(Vector256.LessThan(vv, smallest), Vector256<float>.Zero, vv);
-                Vector256<float> denominator = Vector256.FusedMultiplyAdd(Vector256.Sqrt(vv), vScale, vEps);
-                Vector256<float> pv = Vector256.FusedMultiplyAdd(vStep, mv / denominator, Vector256.Load(p + i));
-                mv.Store(m + i);
-                vv.Store(v + i);
-                pv.Store(p + i);
-            }
-        }
-        for (; i < n; i++)
+        for (int i = first; i < last; i++)
         {
             float gi = g[i];
             float mi = FlushSubnormal(MathF.FusedMultiplyAdd(m[i], b1, gi * c1));

@@ -25,7 +25,7 @@ public class GemmKernelTests
     public static TheoryData<int> Levels()
     {
         var levels = new TheoryData<int>();
-        foreach (SimdLevel level in new[] { SimdLevel.Avx512, SimdLevel.Avx2, SimdLevel.Scalar })
+        foreach (SimdLevel level in new[] { SimdLevel.Vector512, SimdLevel.Vector256, SimdLevel.Vector128, SimdLevel.Scalar })
             if (Simd.IsSupported(level)) levels.Add((int)level);
         return levels;
     }
@@ -45,6 +45,28 @@ public class GemmKernelTests
             Finish: (GemmFinish)rng.NextInt32(3), Activation: (Activation)rng.NextInt32(4), Dropout: (Dropout)rng.NextInt32(3),
             Seed: rng.NextUInt64());
     });
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void Backward_input_without_an_activation_reads_no_activation_output(int level)
+    {
+        // The plain-loop path read the activation output (a null pointer) even without an activation.
+        foreach (int n in new[] { 1, 2, 5, 16, 33 })
+        {
+            int m = 4, k = 3;
+            var rng = new SplitMix64((ulong)n);
+            float[] a = Values(m * k, ref rng), b = Values(k * n, ref rng), c = new float[m * n];
+            Gemm.Multiply((SimdLevel)level, 1, c, a, transposedA: false, b, m, n, k, skipZeros: true, GemmFinish.BackwardInput,
+                Activation.None, bias: default, mask: default, dropped: default, activationOutput: default, scale: 1f);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) sum += (double)a[i * k + p] * b[p * n + j];
+                    Assert.True(Math.Abs(c[i * n + j] - sum) <= 1e-5, $"n={n} C[{i},{j}] = {c[i * n + j]}, expected {sum}");
+                }
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Levels))]

@@ -24,6 +24,23 @@ public class MaskSamplerTests
             AssertSameAsScalar(length, keep, kept, seed: 99);
     }
 
+    [Theory]
+    [MemberData(nameof(GemmKernelTests.Levels), MemberType = typeof(GemmKernelTests))]
+    public void Every_vector_width_draws_the_same_masks(int level)
+    {
+        foreach (int length in new[] { 0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 300, 25_601 })
+        {
+            var leveled = Dropout.CreateMaskStream((ulong)length);
+            var scalar = Dropout.CreateMaskStream((ulong)length);
+            var a = new float[length];
+            var b = new float[length];
+            Dropout.SampleMask((SimdLevel)level, a, 0.3f, 2f, ref leveled);
+            ScalarSample(b, 0.3f, 2f, ref scalar);
+            Assert.Equal(b, a);
+            Assert.Equal(scalar.State, leveled.State);
+        }
+    }
+
     [Fact]
     public void Consecutive_masks_continue_the_same_stream()
     {

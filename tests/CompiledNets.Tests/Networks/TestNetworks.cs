@@ -43,3 +43,13 @@ public partial class LinearAtInferenceNet;
 [Dropout(0.6, Scaling = DropoutScaling.Inverted)]
 [Dense(2)]
 public partial class LinearInvertedNet;
+
+/// <summary>
+/// Two dense layers without activations: the input gradient of the second layer has no activation output to read.
+/// Its first train step threw NullReferenceException on the plain-loop path (x64 without AVX2, ARM64 before the
+/// 128-bit kernels) because the scalar finishing step read that missing output.
+/// </summary>
+[Network(2)]
+[Dense(16)]
+[Dense(2)]
+public partial class LinearTwoLayerNet;
