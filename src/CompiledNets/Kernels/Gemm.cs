@@ -49,15 +49,19 @@ internal unsafe struct GemmJob
 }
 
 /// <summary>
-/// Register-blocked matrix products. A tile of 3 rows × 4 vectors of C (12 accumulators; up to 5 vectors at the end of
-/// a row) lives in registers while the kernel walks the inner dimension, loading each vector of B once for the 3 rows
-/// and broadcasting each element of A once for the 4 vectors; bias, activation and dropout (or, backward, the mask and
-/// the activation's derivative) are applied to the accumulators as they are stored. The inner dimension is walked
-/// through a list of indices that leaves out the terms whose A values are zero in all 3 rows (image background, ReLU
-/// zeros, dropped units) — 3 rows rather than more because fewer rows share more zeros. Rows left over (and a batch of
-/// one) take 1-row kernels of up to 16 vectors, which read each row of B once, front to back. Only the last vector of a
-/// row goes through a lane mask, so any N works without reading or writing outside the matrices. A transposed A (a
-/// layer's input, for its weight gradient) is transposed first, 8 × 8 at a time, so that its rows are contiguous.
+/// Register-blocked matrix products, written once over <see cref="ISimd{TV}"/> for every vector width. A tile of 3 rows ×
+/// 4 vectors of C (12 accumulators) lives in registers while the kernel walks the inner dimension; with 32 vector
+/// registers (AVX-512, ARM64) it holds 4 vectors of B and broadcasts each element of A once for them, and a row may end
+/// in a panel of 5 vectors; with 16 (AVX2, SSE) it broadcasts the 3 elements of A and streams B one vector at a time, so
+/// that nothing spills. Bias, activation and dropout (or, backward, the mask and the activation's derivative) are applied
+/// to the accumulators as they are stored. The inner dimension is walked through a list of indices that leaves out the
+/// terms whose A values are zero in all 3 rows (image background, ReLU zeros, dropped units) — 3 rows rather than more
+/// because fewer rows share more zeros. Rows left over (and a batch of one) take 1-row kernels (up to 16 vectors with 32
+/// registers, 8 otherwise), which read each row of B once, front to back. Columns are taken in panels whose part of B
+/// fits in half the L2 (<see cref="CacheSizes"/>), so that a weight matrix larger than the cache is read from memory once
+/// per product rather than once per tile. Only the last vector of a row goes through a lane mask, so any N works without
+/// reading or writing outside the matrices. A transposed A (a layer's input, for its weight gradient) is transposed first,
+/// 8 × 8 at a time, so that its rows are contiguous.
 /// </summary>
 internal static unsafe class Gemm
 {
@@ -318,28 +322,41 @@ internal static unsafe class Gemm
             TV all = TS.FirstLanes(w);
             TV tail = TS.FirstLanes(job.N - (vectors - 1) * w);
             bool partial = job.N % w != 0;
+            // Columns in panels whose part of B fits in half the L2 (all of them when B does): every tile of rows reads
+            // the panel from L2 rather than all of B from memory.
+            int panel = CacheSizes.PanelVectors(job.K, w, vectors);
+            bool byRow = FinishesByRow(ref job);
             fixed (int* list = ListBuffer(job.K + TS.Width))
             {
-                for (int i = first; i < last; i += TileRows)
+                for (int from = 0; from < vectors; from += panel)
                 {
-                    int rows = Math.Min(TileRows, last - i);
-                    if (rows == TileRows)
+                    int to = Math.Min(vectors, from + panel);
+                    bool ends = to == vectors;
+                    TV last1 = ends ? tail : all;
+                    for (int i = first; i < last; i += TileRows)
                     {
-                        int count = NonZeroTerms(ref job, i, TileRows, list);
-                        if (partial) Block<TF, Partial>(ref job, i, list, count, vectors, tail);
-                        else Block<TF, Whole>(ref job, i, list, count, vectors, tail);
-                    }
-                    else
-                    {
-                        for (int r = i; r < i + rows; r++)
+                        int rows = Math.Min(TileRows, last - i);
+                        if (rows == TileRows)
                         {
-                            int count = NonZeroTerms(ref job, r, 1, list);
-                            Row1<TF>(ref job, r, list, count, vectors, all, tail);
+                            int count = NonZeroTerms(ref job, i, TileRows, list);
+                            if (ends && partial) Block<TF, Partial>(ref job, i, list, count, from, to, tail);
+                            else Block<TF, Whole>(ref job, i, list, count, from, to, last1);
                         }
+                        else
+                        {
+                            for (int r = i; r < i + rows; r++)
+                            {
+                                int count = NonZeroTerms(ref job, r, 1, list);
+                                Row1<TF>(ref job, r, list, count, from, to, all, last1);
+                            }
+                        }
+                        // One panel: finish the rows while they are still in cache.
+                        if (byRow && ends && from == 0)
+                            FinishRowsAfter(ref job, i, rows, vectors, all, tail);
                     }
-                    if (FinishesByRow(ref job))
-                        FinishRowsAfter(ref job, i, rows, vectors, all, tail);
                 }
+                if (byRow && panel < vectors)
+                    FinishRowsAfter(ref job, first, last - first, vectors, all, tail);
             }
         }
 
@@ -409,15 +426,17 @@ internal static unsafe class Gemm
         /// goes through the lane mask (<typeparamref name="TLast"/>), the others are whole.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Block<TF, TLast>(ref GemmJob job, int i, int* list, int count, int vectors, TV tail)
+        private static void Block<TF, TLast>(ref GemmJob job, int i, int* list, int count, int from, int vectors, TV tail)
             where TF : IFinish where TLast : ILastVector
         {
             int w = TS.Width;
             float* a = job.A + i * job.ARowStride;
             nint rs = job.ARowStride, cs = job.AColumnStride, ldb = job.Ldb;
             nint row = i * job.Ldc;
-            int v = 0;
-            for (; vectors - v > 5; v += 4)
+            int v = from;
+            // The last panel takes up to 5 vectors (15 accumulators) where there are 32 registers, up to 4 with 16.
+            int widest = TS.Registers >= 32 ? 5 : 4;
+            for (; vectors - v > widest; v += 4)
                 Tile3x4<TF, Whole>(ref job, a, rs, cs, job.B + v * w, ldb, list, count, row + v * w, v * w, tail);
             float* b = job.B + v * w;
             nint at = row + v * w;
@@ -433,18 +452,18 @@ internal static unsafe class Gemm
 
         /// <summary>One row of C, in panels of 8, 4, 2 and 1 vectors.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Row1<TF>(ref GemmJob job, int i, int* list, int count, int vectors, TV all, TV tail)
+        private static void Row1<TF>(ref GemmJob job, int i, int* list, int count, int from, int vectors, TV all, TV tail)
             where TF : IFinish
         {
             int w = TS.Width;
             float* a = job.A + i * job.ARowStride;
             nint cs = job.AColumnStride, ldb = job.Ldb;
             nint row = i * job.Ldc;
-            int v = 0;
+            int v = from;
             while (v < vectors)
             {
                 int left = vectors - v;
-                if (left >= 9 && TS.FastMaskedMemory)
+                if (left >= 9 && TS.FastMaskedMemory && TS.Registers >= 32)
                 {
                     // Up to 16 vectors in one pass: each row of B is read once, front to back, which is what matters
                     // when B streams from L2 for a single row of A (one-image inference).
@@ -602,13 +621,30 @@ internal static unsafe class Gemm
                 nint p = list[t];
                 float* pb = b + p * ldb;
                 float* pa = a + p * cs;
-                TV b0 = TS.Load(pb), b1 = TS.Load(pb + w), b2 = TS.Load(pb + 2 * w), b3 = TLast.Load(pb + 3 * w, lanes);
-                TV x = TS.Broadcast(pa);
-                c00 = TS.MultiplyAdd(x, b0, c00); c01 = TS.MultiplyAdd(x, b1, c01); c02 = TS.MultiplyAdd(x, b2, c02); c03 = TS.MultiplyAdd(x, b3, c03);
-                x = TS.Broadcast(pa + rs);
-                c10 = TS.MultiplyAdd(x, b0, c10); c11 = TS.MultiplyAdd(x, b1, c11); c12 = TS.MultiplyAdd(x, b2, c12); c13 = TS.MultiplyAdd(x, b3, c13);
-                x = TS.Broadcast(pa + rs2);
-                c20 = TS.MultiplyAdd(x, b0, c20); c21 = TS.MultiplyAdd(x, b1, c21); c22 = TS.MultiplyAdd(x, b2, c22); c23 = TS.MultiplyAdd(x, b3, c23);
+                if (TS.Registers >= 32)
+                {
+                    // 12 accumulators, 4 vectors of B and a broadcast: 17 registers.
+                    TV b0 = TS.Load(pb), b1 = TS.Load(pb + w), b2 = TS.Load(pb + 2 * w), b3 = TLast.Load(pb + 3 * w, lanes);
+                    TV x = TS.Broadcast(pa);
+                    c00 = TS.MultiplyAdd(x, b0, c00); c01 = TS.MultiplyAdd(x, b1, c01); c02 = TS.MultiplyAdd(x, b2, c02); c03 = TS.MultiplyAdd(x, b3, c03);
+                    x = TS.Broadcast(pa + rs);
+                    c10 = TS.MultiplyAdd(x, b0, c10); c11 = TS.MultiplyAdd(x, b1, c11); c12 = TS.MultiplyAdd(x, b2, c12); c13 = TS.MultiplyAdd(x, b3, c13);
+                    x = TS.Broadcast(pa + rs2);
+                    c20 = TS.MultiplyAdd(x, b0, c20); c21 = TS.MultiplyAdd(x, b1, c21); c22 = TS.MultiplyAdd(x, b2, c22); c23 = TS.MultiplyAdd(x, b3, c23);
+                }
+                else
+                {
+                    // 16 registers: 12 accumulators, 3 broadcasts and one vector of B at a time.
+                    TV x0 = TS.Broadcast(pa), x1 = TS.Broadcast(pa + rs), x2 = TS.Broadcast(pa + rs2);
+                    TV bv = TS.Load(pb);
+                    c00 = TS.MultiplyAdd(x0, bv, c00); c10 = TS.MultiplyAdd(x1, bv, c10); c20 = TS.MultiplyAdd(x2, bv, c20);
+                    bv = TS.Load(pb + w);
+                    c01 = TS.MultiplyAdd(x0, bv, c01); c11 = TS.MultiplyAdd(x1, bv, c11); c21 = TS.MultiplyAdd(x2, bv, c21);
+                    bv = TS.Load(pb + 2 * w);
+                    c02 = TS.MultiplyAdd(x0, bv, c02); c12 = TS.MultiplyAdd(x1, bv, c12); c22 = TS.MultiplyAdd(x2, bv, c22);
+                    bv = TLast.Load(pb + 3 * w, lanes);
+                    c03 = TS.MultiplyAdd(x0, bv, c03); c13 = TS.MultiplyAdd(x1, bv, c13); c23 = TS.MultiplyAdd(x2, bv, c23);
+                }
             }
             nint ldc = job.Ldc;
             TF.Store<Whole>(ref job, at, column, c00, lanes); TF.Store<Whole>(ref job, at + w, column + w, c01, lanes);

@@ -17,6 +17,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     /// vectors assemble them lane by lane), so that kernels may use them for whole vectors in their inner loops.
     /// </summary>
     static abstract bool FastMaskedMemory { get; }
+    /// <summary>Vector registers the JIT allocates: 32 with AVX-512 and on ARM64, 16 with AVX2 and SSE.</summary>
+    static abstract int Registers { get; }
     /// <summary>Floats per vector.</summary>
     static abstract int Width { get; }
     static abstract TV Zero { get; }
@@ -58,6 +60,7 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 {
     public static bool FastMaskedMemory => true;
+    public static int Registers => 32;
     public static int Width => 16;
     public static Vector512<float> Zero => Vector512<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
@@ -101,6 +104,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 {
     public static bool FastMaskedMemory => true;
+    public static int Registers => 16;
     public static int Width => 8;
     public static Vector256<float> Zero => Vector256<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
@@ -117,17 +121,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector256<float> v) => ~Vector256.Equals(v.AsInt32(), Vector256<int>.Zero).ExtractMostSignificantBits() & 0xFFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int AppendNonZeroIndices(Vector256<float> v, int first, int* list)
-    {
-        uint bits = NonZeroLanes(v);
-        int count = 0;
-        while (bits != 0)
-        {
-            list[count++] = first + System.Numerics.BitOperations.TrailingZeroCount(bits);
-            bits &= bits - 1;
-        }
-        return count;
-    }
+    public static int AppendNonZeroIndices(Vector256<float> v, int first, int* list) => Simd.AppendSetBits(NonZeroLanes(v), first, list);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WherePositive(Vector256<float> test, Vector256<float> value) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(test, Vector256<float>.Zero), value, Vector256<float>.Zero);
@@ -154,6 +148,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
 {
     public static bool FastMaskedMemory => false;
+    public static int Registers => System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? 32 : 16;
     public static int Width => 4;
     public static Vector128<float> Zero => Vector128<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
@@ -170,17 +165,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector128<float> v) => ~Vector128.Equals(v.AsInt32(), Vector128<int>.Zero).ExtractMostSignificantBits() & 0xFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int AppendNonZeroIndices(Vector128<float> v, int first, int* list)
-    {
-        uint bits = NonZeroLanes(v);
-        int count = 0;
-        while (bits != 0)
-        {
-            list[count++] = first + System.Numerics.BitOperations.TrailingZeroCount(bits);
-            bits &= bits - 1;
-        }
-        return count;
-    }
+    public static int AppendNonZeroIndices(Vector128<float> v, int first, int* list) => Simd.AppendSetBits(NonZeroLanes(v), first, list);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> WherePositive(Vector128<float> test, Vector128<float> value) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(test, Vector128<float>.Zero), value, Vector128<float>.Zero);
@@ -240,6 +225,19 @@ internal static class Simd
         : IsSupported(SimdLevel.Vector256) ? SimdLevel.Vector256
         : IsSupported(SimdLevel.Vector128) ? SimdLevel.Vector128
         : SimdLevel.Scalar;
+
+    /// <summary>Writes <c>first + i</c> for every set bit i of <paramref name="bits"/>, in order; returns how many.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe int AppendSetBits(uint bits, int first, int* list)
+    {
+        int count = 0;
+        while (bits != 0)
+        {
+            list[count++] = first + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            bits &= bits - 1;
+        }
+        return count;
+    }
 
     /// <summary>
     /// Whether this machine runs kernels at <paramref name="level"/> on vector hardware (tests run every supported level).

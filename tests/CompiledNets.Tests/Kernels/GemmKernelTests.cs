@@ -48,6 +48,39 @@ public class GemmKernelTests
 
     [Theory]
     [MemberData(nameof(Levels))]
+    public void Column_panels_for_a_small_cache_match_the_naive_product(int level)
+    {
+        // With a 4 KB "L2" every B of more than a few rows is split into panels of 4 vectors of columns (blocking never
+        // changes a result, so other tests running meanwhile are not affected).
+        int saved = CacheSizes.L2Bytes;
+        CacheSizes.L2Bytes = 4096;
+        try
+        {
+            Assert.True(CacheSizes.PanelVectors(40, 16, 20) < 20);
+            Check.Sample(s_cases, c => AssertMatchesNaive((SimdLevel)level, c), iter: 200);
+            foreach (GemmFinish finish in new[] { GemmFinish.Forward, GemmFinish.BackwardInput, GemmFinish.None })
+                foreach (Activation activation in new[] { Activation.ReLU, Activation.Tanh })
+                    AssertMatchesNaive((SimdLevel)level, new Case(7, 200, 45, false, 0.3, finish, activation, Dropout.Mask, 17));
+        }
+        finally
+        {
+            CacheSizes.L2Bytes = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData("512K", 512 * 1024)]
+    [InlineData("1024K\n", 1024 * 1024)]
+    [InlineData("2M", 2 * 1024 * 1024)]
+    [InlineData("65536", 65536)]
+    [InlineData("", null)]
+    [InlineData("big", null)]
+    [InlineData("-5K", null)]
+    public void Cache_sizes_parse_as_sysfs_writes_them(string text, int? bytes)
+        => Assert.Equal(bytes, CacheSizes.ParseSize(text.Replace("\\n", "\n")));
+
+    [Theory]
+    [MemberData(nameof(Levels))]
     public void Backward_input_without_an_activation_reads_no_activation_output(int level)
     {
         // The plain-loop path read the activation output (a null pointer) even without an activation.
