@@ -93,6 +93,8 @@ internal static class NetworkEmitter
             w.Line("private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed");
         w.Line("private int _batchSize; // examples in the last Forward; 0 before the first");
         w.Line("private int _threads = 1; // threads the matrix products are split between");
+        w.Line("private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs");
+        w.Line("private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran");
         if (plan.BackwardUsesMasks)
             w.Line("private bool _training; // whether the last Forward sampled dropout masks");
         w.Line();
@@ -160,7 +162,13 @@ internal static class NetworkEmitter
         w.Line($"public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.{loss};");
         w.Line();
         w.Line("/// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>");
-        w.Line($"public {Span} Parameters => _parameters;");
+        w.Line("/// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>");
+        using (w.Open($"public {Span} Parameters"))
+        using (w.Open("get"))
+        {
+            w.Line("_parametersChecked = false;");
+            w.Line("return _parameters;");
+        }
         w.Line();
         w.Line("/// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref=\"Parameters\"/>.</summary>");
         w.Line($"public {Span} Gradients => _gradients;");
@@ -234,6 +242,7 @@ internal static class NetworkEmitter
             w.Line("_batchSize = batchSize;");
             if (plan.BackwardUsesMasks)
                 w.Line("_training = training;");
+            w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
             w.Line();
             w.Line($"var input = Rows({plan.Input.Field}, InputSize);");
             w.Line("inputs.CopyTo(input);");
@@ -247,7 +256,7 @@ internal static class NetworkEmitter
                 w.Line($"var {dense.Output.Name} = Rows({dense.Output.Field}, {dense.Units});");
                 string product = $"{Kernels}.Dense.Forward({dense.Output.Name}, {dense.Source.Name}, {dense.Prefix}Weights, {dense.Prefix}Bias, batchSize, {dense.Inputs}, {dense.Units}, {ActivationName(dense.Layer.Activation)}";
                 if (dense.Dropout is null)
-                    w.Line($"{product}, threads: _threads);");
+                    w.Line($"{product}, weightsFinite: _parametersFinite, threads: _threads);");
                 else
                     WriteDenseDropoutForward(w, dense.Dropout, product);
             }
@@ -310,9 +319,9 @@ internal static class NetworkEmitter
     {
         string keep = Literals.Float(dropout.Keep);
         using (OpenTrainingBranch(w, dropout))
-            w.Line($"{product}, dropped: {dropout.Output.Name}, mask: mask, threads: _threads);");
+            w.Line($"{product}, dropped: {dropout.Output.Name}, mask: mask, weightsFinite: _parametersFinite, threads: _threads);");
         using (w.Open("else"))
-            w.Line($"{product}, dropped: {dropout.Output.Name}, scale: {(dropout.Inverted ? "1f" : keep)}, threads: _threads);");
+            w.Line($"{product}, dropped: {dropout.Output.Name}, scale: {(dropout.Inverted ? "1f" : keep)}, weightsFinite: _parametersFinite, threads: _threads);");
     }
 
     /// <summary>
@@ -388,6 +397,7 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
             w.Line("int batchSize = _batchSize;");
+            w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
             w.Line();
             DensePlan last = plan.Dense[plan.Dense.Count - 1];
             w.Line(IsClassifier(plan)
@@ -440,17 +450,17 @@ internal static class NetworkEmitter
         if (dropout is null)
         {
             w.Line(previous.Layer.Activation == ActivationKind.None
-                ? $"{product}, threads: _threads);"
-                : $"{withActivation}, threads: _threads);");
+                ? $"{product}, weightsFinite: _parametersFinite, threads: _threads);"
+                : $"{withActivation}, weightsFinite: _parametersFinite, threads: _threads);");
             return;
         }
         using (w.Open("if (_training)"))
-            w.Line($"{withActivation}, mask: Rows({dropout.Mask.Field}, {dropout.Mask.Width}), threads: _threads);");
+            w.Line($"{withActivation}, mask: Rows({dropout.Mask.Field}, {dropout.Mask.Width}), weightsFinite: _parametersFinite, threads: _threads);");
         using (w.Open("else"))
         {
             w.Line(dropout.Inverted
-                ? (previous.Layer.Activation == ActivationKind.None ? $"{product}, threads: _threads);" : $"{withActivation}, threads: _threads);")
-                : $"{withActivation}, scale: {Literals.Float(dropout.Keep)}, threads: _threads);");
+                ? (previous.Layer.Activation == ActivationKind.None ? $"{product}, weightsFinite: _parametersFinite, threads: _threads);" : $"{withActivation}, weightsFinite: _parametersFinite, threads: _threads);")
+                : $"{withActivation}, scale: {Literals.Float(dropout.Keep)}, weightsFinite: _parametersFinite, threads: _threads);");
         }
     }
 
@@ -485,6 +495,7 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes");
             w.Line($"Backward({labels});");
             w.Line($"{Kernels}.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads");
+            w.Line("_parametersChecked = false; // the step wrote every parameter");
             w.Line("return loss;");
         }
         w.Line();

@@ -16,7 +16,7 @@ internal static class GeneratedMemberNames
         "ParameterTensors", "MaskStreamState", "PredictSamples", "DropoutMask", "ForwardWithCurrentMasks",
         "s_parameterTensors", "_sampleProbabilities",
         "_maxBatchSize", "_parameters", "_gradients", "_input", "_inputMask", "_inputDropped", "_masks",
-        "_batchSize", "_training",
+        "_batchSize", "_training", "Threads", "_threads", "_parametersFinite", "_parametersChecked",
     };
 
     private static readonly Regex PerLayer = new(

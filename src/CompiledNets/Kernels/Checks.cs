@@ -82,4 +82,11 @@ public static class Checks
 
     /// <summary>Throws when <paramref name="optimizer"/> is null.</summary>
     public static void Optimizer(IOptimizer optimizer) => ArgumentNullException.ThrowIfNull(optimizer);
+
+    /// <summary>
+    /// Whether every value is finite (no NaN, no infinity). A generated network asks this of its parameters once after
+    /// they may have changed, and the products skip the terms of zero inputs only when it holds: 0 · ∞ and 0 · NaN are
+    /// NaN, so skipping them would hide a non-finite weight.
+    /// </summary>
+    public static bool AllFinite(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values);
 }

@@ -11,7 +11,9 @@ namespace CompiledNets.Kernels;
 /// The products run on register-blocked vector kernels written once for every width (<see cref="System.Runtime.Intrinsics.Vector512{T}"/>,
 /// <see cref="System.Runtime.Intrinsics.Vector256{T}"/> or <see cref="System.Runtime.Intrinsics.Vector128{T}"/>), or plain loops without a vector unit;
 /// the choice is made once per process. Terms whose input is zero in every row of a register tile are skipped, which
-/// is exact (they add nothing) and pays off on image background, ReLU zeros and dropped units.
+/// pays off on image background, ReLU zeros and dropped units. It is exact only when the other factor is finite
+/// (0 · ∞ and 0 · NaN are NaN), so a product skips nothing unless every weight (for the weight gradient: every output
+/// gradient) is finite; the result of a product is then the same at every vector width and tile shape.
 /// <c>threads</c> greater than 1 splits each product between threads (capped at the processor count): the forward
 /// product by its inputs (each thread sums its half, the halves are added), the weight gradient by its rows, the input
 /// gradient by batch rows. Every output element is computed the same way whatever the thread count (the forward sum is
@@ -31,9 +33,13 @@ public static unsafe class Dense
     /// <param name="outputs">Output width.</param>
     /// <param name="activation">Applied to each output.</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
-        int batch, int inputs, int outputs, Activation activation = Activation.None, int threads = 1)
-        => Forward(output, input, weights, bias, batch, inputs, outputs, activation, default, default, 1f, hasDropout: false, threads);
+        int batch, int inputs, int outputs, Activation activation = Activation.None, int threads = 1, bool? weightsFinite = null)
+        => Forward(output, input, weights, bias, batch, inputs, outputs, activation, default, default, 1f, hasDropout: false, threads, weightsFinite);
 
     /// <summary>
     /// <c>output = activation(input · weights + bias)</c> and, in the same pass, the dropout of it while training:
@@ -50,11 +56,16 @@ public static unsafe class Dense
     /// <param name="dropped">[batch, outputs]: the activations after dropout.</param>
     /// <param name="mask">[batch, outputs]: the kept value where a unit is kept, 0 where it is dropped.</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
-        int batch, int inputs, int outputs, Activation activation, Span<float> dropped, ReadOnlySpan<float> mask, int threads = 1)
+        int batch, int inputs, int outputs, Activation activation, Span<float> dropped, ReadOnlySpan<float> mask, int threads = 1,
+        bool? weightsFinite = null)
     {
         CheckLength(mask.Length, (long)batch * outputs, nameof(mask));
-        Forward(output, input, weights, bias, batch, inputs, outputs, activation, dropped, mask, 1f, hasDropout: true, threads);
+        Forward(output, input, weights, bias, batch, inputs, outputs, activation, dropped, mask, 1f, hasDropout: true, threads, weightsFinite);
     }
 
     /// <summary>
@@ -72,13 +83,18 @@ public static unsafe class Dense
     /// <param name="dropped">[batch, outputs]: the scaled activations.</param>
     /// <param name="scale">The keep probability (1 for inverted dropout, whose inference is the identity).</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
-        int batch, int inputs, int outputs, Activation activation, Span<float> dropped, float scale, int threads = 1)
-        => Forward(output, input, weights, bias, batch, inputs, outputs, activation, dropped, default, scale, hasDropout: true, threads);
+        int batch, int inputs, int outputs, Activation activation, Span<float> dropped, float scale, int threads = 1,
+        bool? weightsFinite = null)
+        => Forward(output, input, weights, bias, batch, inputs, outputs, activation, dropped, default, scale, hasDropout: true, threads, weightsFinite);
 
     private static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
         int batch, int inputs, int outputs, Activation activation, Span<float> dropped, ReadOnlySpan<float> mask, float scale,
-        bool hasDropout, int threads)
+        bool hasDropout, int threads, bool? weightsFinite)
     {
         CheckShape(batch, inputs, outputs, threads);
         CheckLength(output.Length, (long)batch * outputs, nameof(output));
@@ -98,7 +114,7 @@ public static unsafe class Dense
                 B = b, Ldb = outputs,
                 C = c, Ldc = outputs,
                 M = batch, N = outputs, K = inputs,
-                SkipZeros = true,
+                SkipZeros = weightsFinite ?? Checks.AllFinite(weights.Slice(0, inputs * outputs)),
                 Level = Simd.Level,
                 Finish = GemmFinish.Forward,
                 Activation = activation,
@@ -120,9 +136,13 @@ public static unsafe class Dense
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
-        int batch, int inputs, int outputs, int threads = 1)
-        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, Activation.None, default, default, 1f, threads);
+        int batch, int inputs, int outputs, int threads = 1, bool? weightsFinite = null)
+        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, Activation.None, default, default, 1f, threads, weightsFinite);
 
     /// <summary>
     /// <c>dInput = (dOutput · weightsᵀ) ⊙ previousActivation′</c>: the gradient with respect to the previous layer's
@@ -137,9 +157,14 @@ public static unsafe class Dense
     /// <param name="previousActivation">The activation of the layer whose output is this layer's input.</param>
     /// <param name="previousOutput">[batch, inputs]: that layer's output (after its activation, before any dropout).</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
-        int batch, int inputs, int outputs, Activation previousActivation, ReadOnlySpan<float> previousOutput, int threads = 1)
-        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, default, 1f, threads);
+        int batch, int inputs, int outputs, Activation previousActivation, ReadOnlySpan<float> previousOutput, int threads = 1,
+        bool? weightsFinite = null)
+        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, default, 1f, threads, weightsFinite);
 
     /// <summary>
     /// <c>dInput = (dOutput · weightsᵀ) ⊙ mask ⊙ previousActivation′</c>: through the dropout mask that sat between the
@@ -155,12 +180,16 @@ public static unsafe class Dense
     /// <param name="previousOutput">[batch, inputs]: that layer's output before dropout.</param>
     /// <param name="mask">[batch, inputs]: the dropout mask of the forward pass.</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
         int batch, int inputs, int outputs, Activation previousActivation, ReadOnlySpan<float> previousOutput,
-        ReadOnlySpan<float> mask, int threads = 1)
+        ReadOnlySpan<float> mask, int threads = 1, bool? weightsFinite = null)
     {
         CheckLength(mask.Length, (long)batch * inputs, nameof(mask));
-        BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, mask, 1f, threads);
+        BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, mask, 1f, threads, weightsFinite);
     }
 
     /// <summary>
@@ -177,14 +206,18 @@ public static unsafe class Dense
     /// <param name="previousOutput">[batch, inputs]: that layer's output before the scaling.</param>
     /// <param name="scale">The factor the forward pass applied.</param>
     /// <param name="threads">Threads to split the rows between.</param>
+    /// <param name="weightsFinite">
+    /// Whether every weight is finite: then the terms of zero inputs are skipped (exact); when one is not, nothing is
+    /// skipped, so that 0 · ∞ and 0 · NaN give NaN as IEEE arithmetic does. <c>null</c> (the default): the kernel checks.
+    /// </param>
     public static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
         int batch, int inputs, int outputs, Activation previousActivation, ReadOnlySpan<float> previousOutput,
-        float scale, int threads = 1)
-        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, default, scale, threads);
+        float scale, int threads = 1, bool? weightsFinite = null)
+        => BackwardInput(dInput, dOutput, weights, batch, inputs, outputs, previousActivation, previousOutput, default, scale, threads, weightsFinite);
 
     private static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
         int batch, int inputs, int outputs, Activation previousActivation, ReadOnlySpan<float> previousOutput,
-        ReadOnlySpan<float> mask, float scale, int threads)
+        ReadOnlySpan<float> mask, float scale, int threads, bool? weightsFinite)
     {
         CheckShape(batch, inputs, outputs, threads);
         CheckLength(dInput.Length, (long)batch * inputs, nameof(dInput));
@@ -206,7 +239,7 @@ public static unsafe class Dense
                 B = wt, Ldb = inputs,
                 C = c, Ldc = inputs,
                 M = batch, N = inputs, K = outputs,
-                SkipZeros = true,
+                SkipZeros = weightsFinite ?? Checks.AllFinite(weights.Slice(0, inputs * outputs)),
                 Level = Simd.Level,
                 Finish = GemmFinish.BackwardInput,
                 Activation = previousActivation,
@@ -248,7 +281,8 @@ public static unsafe class Dense
                 B = b, Ldb = outputs,
                 C = c, Ldc = outputs,
                 M = inputs, N = outputs, K = batch,
-                SkipZeros = true,
+                // The zero inputs are skipped when every output gradient is finite (checking costs 1/inputs of the product).
+                SkipZeros = Checks.AllFinite(dOutput.Slice(0, batch * outputs)),
                 Level = Simd.Level,
                 Finish = GemmFinish.None,
             };

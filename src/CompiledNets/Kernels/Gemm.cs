@@ -39,7 +39,10 @@ internal unsafe struct GemmJob
     public float* C;
     public nint Ldc;
     public int M, N, K;
-    /// <summary>Skip the terms p where A(i, p) is zero for every row i of a block (exact: they add nothing).</summary>
+    /// <summary>
+    /// Skip the terms p where A(i, p) is zero for every row i of a block. Exact only when every B(p, j) is finite (0 · ∞
+    /// is NaN): callers set it only then, so that which terms a tile skips never shows in the result.
+    /// </summary>
     public bool SkipZeros;
     public SimdLevel Level;
     public GemmFinish Finish;

@@ -31,6 +31,8 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -73,7 +75,15 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -139,6 +149,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -159,11 +170,11 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
 
         // Dense 1: 6 -> 4, Tanh
         var dense1 = Rows(_dense1, 4);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 6, 4, global::CompiledNets.Activation.Tanh, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 6, 4, global::CompiledNets.Activation.Tanh, weightsFinite: _parametersFinite, threads: _threads);
 
         // Dense 2: 4 -> 3, no activation
         var dense2 = Rows(_dense2, 3);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dense1, Dense2Weights, Dense2Bias, batchSize, 4, 3, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dense1, Dense2Weights, Dense2Bias, batchSize, 4, 3, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense2;
     }
@@ -187,6 +198,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 3);
@@ -197,7 +209,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
 
         // Back through Dense 2's weights and Dense 1's Tanh
         var dDense1 = Rows(_dDense1, 4);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, Rows(_dense1, 4), threads: _threads);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, Rows(_dense1, 4), weightsFinite: _parametersFinite, threads: _threads);
 
         // Dense 1: 6 -> 4, Tanh
         global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_inputDropped, 6), batchSize, 6, 4, threads: _threads);
@@ -216,6 +228,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 

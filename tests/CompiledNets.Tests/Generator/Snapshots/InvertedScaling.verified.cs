@@ -33,6 +33,8 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -78,7 +80,15 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -146,6 +156,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -173,16 +184,16 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
             var mask = Rows(_dropout1Mask, 16);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.7f, keptValue: 1.4285715f, ref _masks);
-            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 1f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, inputDropped, Dense1Weights, Dense1Bias, batchSize, 8, 16, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 1f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 2: 16 -> 4, no activation
         var dense2 = Rows(_dense2, 4);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 16, 4, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 16, 4, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense2;
     }
@@ -206,6 +217,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 4);
@@ -218,11 +230,11 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         var dDense1 = Rows(_dDense1, 16);
         if (_training)
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), mask: Rows(_dropout1Mask, 16), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), mask: Rows(_dropout1Mask, 16), weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 16, 4, global::CompiledNets.Activation.ReLU, Rows(_dense1, 16), weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 1: 8 -> 16, ReLU
@@ -242,6 +254,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 

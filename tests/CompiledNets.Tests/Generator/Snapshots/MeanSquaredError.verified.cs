@@ -30,6 +30,8 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -72,7 +74,15 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.MeanSquaredError;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -139,6 +149,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -152,16 +163,16 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
             var mask = Rows(_dropout1Mask, 8);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.75f, keptValue: 1f, ref _masks);
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, mask: mask, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, mask: mask, weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, scale: 0.75f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 5, 8, global::CompiledNets.Activation.Sigmoid, dropped: dropout1, scale: 0.75f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 2: 8 -> 2, no activation
         var dense2 = Rows(_dense2, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 8, 2, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 8, 2, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense2;
     }
@@ -183,6 +194,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(targets.Length, _batchSize * OutputSize, nameof(targets), "batchSize × OutputSize");
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean squared error)/d(outputs) = 2 (outputs - targets) / (batchSize × OutputSize)
         var dDense2 = Rows(_dDense2, 2);
@@ -195,11 +207,11 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         var dDense1 = Rows(_dDense1, 8);
         if (_training)
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), mask: Rows(_dropout1Mask, 8), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), mask: Rows(_dropout1Mask, 8), weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), scale: 0.75f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 8, 2, global::CompiledNets.Activation.Sigmoid, Rows(_dense1, 8), scale: 0.75f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 1: 5 -> 8, Sigmoid
@@ -218,6 +230,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(targets);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 

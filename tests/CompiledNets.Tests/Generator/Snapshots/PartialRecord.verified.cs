@@ -31,6 +31,8 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -74,7 +76,15 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -141,6 +151,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -154,16 +165,16 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
             var mask = Rows(_dropout1Mask, 3);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, mask: mask, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, mask: mask, weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 4, 3, global::CompiledNets.Activation.Tanh, dropped: dropout1, scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 2: 3 -> 2, no activation
         var dense2 = Rows(_dense2, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense2;
     }
@@ -187,6 +198,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense2 = Rows(_dDense2, 2);
@@ -199,11 +211,11 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         var dDense1 = Rows(_dDense1, 3);
         if (_training)
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), mask: Rows(_dropout1Mask, 3), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), mask: Rows(_dropout1Mask, 3), weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 3, 2, global::CompiledNets.Activation.Tanh, Rows(_dense1, 3), scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 1: 4 -> 3, Tanh
@@ -223,6 +235,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 

@@ -35,6 +35,8 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
@@ -83,7 +85,15 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -159,6 +169,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
@@ -172,11 +183,11 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
             var mask = Rows(_dropout1Mask, 200);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, mask: mask, weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 784, 200, global::CompiledNets.Activation.ReLU, dropped: dropout1, scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 2: 200 -> 100, ReLU
@@ -188,16 +199,16 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
             var mask = Rows(_dropout2Mask, 100);
             if (sampleMasks)
                 global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.5f, keptValue: 1f, ref _masks);
-            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, mask: mask, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, mask: mask, weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.Forward(dense2, dropout1, Dense2Weights, Dense2Bias, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, dropped: dropout2, scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 3: 100 -> 10, no activation
         var dense3 = Rows(_dense3, 10);
-        global::CompiledNets.Kernels.Dense.Forward(dense3, dropout2, Dense3Weights, Dense3Bias, batchSize, 100, 10, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense3, dropout2, Dense3Weights, Dense3Bias, batchSize, 100, 10, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense3;
     }
@@ -221,6 +232,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense3 = Rows(_dDense3, 10);
@@ -233,11 +245,11 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         var dDense2 = Rows(_dDense2, 100);
         if (_training)
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), mask: Rows(_dropout2Mask, 100), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), mask: Rows(_dropout2Mask, 100), weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense2, dDense3, Dense3Weights, batchSize, 100, 10, global::CompiledNets.Activation.ReLU, Rows(_dense2, 100), scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 2: 200 -> 100, ReLU
@@ -247,11 +259,11 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         var dDense1 = Rows(_dDense1, 200);
         if (_training)
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), mask: Rows(_dropout1Mask, 200), threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), mask: Rows(_dropout1Mask, 200), weightsFinite: _parametersFinite, threads: _threads);
         }
         else
         {
-            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), scale: 0.5f, threads: _threads);
+            global::CompiledNets.Kernels.Dense.BackwardInput(dDense1, dDense2, Dense2Weights, batchSize, 200, 100, global::CompiledNets.Activation.ReLU, Rows(_dense1, 200), scale: 0.5f, weightsFinite: _parametersFinite, threads: _threads);
         }
 
         // Dense 1: 784 -> 200, ReLU
@@ -271,6 +283,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 

@@ -26,6 +26,8 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private int _batchSize; // examples in the last Forward; 0 before the first
     private int _threads = 1; // threads the matrix products are split between
+    private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
+    private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -62,7 +64,15 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.SoftmaxCrossEntropy;
 
     /// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            _parametersChecked = false;
+            return _parameters;
+        }
+    }
 
     /// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => _gradients;
@@ -103,13 +113,14 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
 
         // Dense 1: 3 -> 2, no activation
         var dense1 = Rows(_dense1, 2);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense1, input, Dense1Weights, Dense1Bias, batchSize, 3, 2, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
 
         return dense1;
     }
@@ -133,6 +144,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
         int batchSize = _batchSize;
+        if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
         var dDense1 = Rows(_dDense1, 2);
@@ -155,6 +167,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         global::CompiledNets.Kernels.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes
         Backward(labels);
         global::CompiledNets.Kernels.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads
+        _parametersChecked = false; // the step wrote every parameter
         return loss;
     }
 
