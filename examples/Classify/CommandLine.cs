@@ -9,6 +9,9 @@ namespace CompiledNets.Examples.Classify;
 /// </summary>
 internal sealed record CommandLine(string Model, bool Invert, string? Idx, int Start, int Count, IReadOnlyList<string> Images)
 {
+    /// <summary>Whether the arguments are just <c>--kernels</c>: print which kernels this executable runs, and stop.</summary>
+    public static bool AsksForKernels(string[] args) => args.Length == 1 && args[0] == "--kernels";
+
     public static CommandLine? Parse(string[] args, out string? error)
     {
         string? model = null, idx = null;

@@ -15,9 +15,17 @@ using CompiledNets.Examples.Classify;
 const string Usage = """
     usage: classify --model FILE.safetensors [--invert] IMAGE.png|IMAGE.pgm ...
            classify --model FILE.safetensors --idx IMAGES-IDX-FILE [--start N] [--count N]
+           classify --kernels
       Images are 28×28 grayscale (PNG or PGM), light strokes on a dark background as in MNIST;
       --invert flips dark-on-light images. Prints one line per image: name, class, probability.
+      --kernels prints which kernels this executable runs (vector width, cache size).
     """;
+
+if (CommandLine.AsksForKernels(args))
+{
+    Console.WriteLine(CompiledNets.Kernels.KernelInfo.Description);
+    return 0;
+}
 
 CommandLine? command = CommandLine.Parse(args, out string? error);
 if (command is null)

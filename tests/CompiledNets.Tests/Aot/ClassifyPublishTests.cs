@@ -38,6 +38,13 @@ public sealed class ClassifyPublishTests : IDisposable
         string executable = Path.Combine(aotDirectory, "classify");
         Assert.True(File.Exists(executable), publish.Output);
 
+        // The package's build targets publish x64 for x86-64-v3 (AVX2, FMA) unless told otherwise, so on a machine with
+        // AVX2 the native executable runs the 256-bit kernels, not the 128-bit baseline ones.
+        var kernels = ProcessRunner.Run(executable, "--kernels", _work, TimeSpan.FromMinutes(1));
+        Assert.True(kernels.ExitCode == 0, kernels.Output);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            Assert.StartsWith("256-bit vectors", kernels.Output.Trim());
+
         string[] images = WriteImageFiles();
         string arguments = $"--model \"{model}\" --idx {FashionTestImages} --count {ImageCount} " + string.Join(" ", images.Select(i => $"\"{i}\""));
         var native = ProcessRunner.Run(executable, arguments, _work, TimeSpan.FromMinutes(1));
