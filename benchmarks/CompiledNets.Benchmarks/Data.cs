@@ -70,15 +70,33 @@ internal static class Data
     public static float[] InferenceInputs(InputKind kind) =>
         kind == InputKind.Images ? FashionMnist.Test.Images : RandomDense(2048, 784, seed: 7);
 
+    /// <summary>Names a .safetensors file with <see cref="TrainedReference"/>'s weights (benchmarks/run.sh writes it once).</summary>
+    public const string WeightsVariable = "COMPILEDNETS_REFERENCE_WEIGHTS";
+
     /// <summary>
     /// The reference network the inference benchmarks run: seed 1, trained for one epoch of Fashion-MNIST (Adam, batch
-    /// 128, shuffle seed 1): a trained first layer has other ReLU zeros than a random one. The same in every process.
+    /// 128, shuffle seed 1), since a trained first layer has other ReLU zeros than a random one. Read from the file
+    /// named by <see cref="WeightsVariable"/> when it is set (so every level's tables run the same weights, and a run
+    /// without AVX2 does not train an epoch for each benchmark); trained here otherwise.
     /// </summary>
     public static ReferenceNet TrainedReference()
     {
         var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
+        if (Environment.GetEnvironmentVariable(WeightsVariable) is { Length: > 0 } path)
+        {
+            SafeTensors.Load(net, path);
+            return net;
+        }
         new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
         return net;
+    }
+
+    /// <summary><c>--train-reference PATH</c>: trains <see cref="TrainedReference"/>'s network and saves its weights.</summary>
+    public static void SaveTrainedReference(string path)
+    {
+        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
+        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
+        SafeTensors.Save(net, path);
     }
 }
 
