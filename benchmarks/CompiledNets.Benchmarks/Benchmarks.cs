@@ -37,11 +37,43 @@ public class TrainStepBenchmarks
     }
 }
 
-/// <summary>Inference (no dropout, softmax probabilities) on real Fashion-MNIST test images, taken in turn.</summary>
+/// <summary>
+/// One training step of the wide network (784-1024-1024-10, <see cref="WideNet"/>) on batches of 128 real Fashion-MNIST
+/// images taken in turn, as <see cref="TrainStepBenchmarks"/> does for the reference network.
+/// </summary>
+[Config(typeof(ShortConfig))]
+public class WideTrainStepBenchmarks
+{
+    private float[] _images = [];
+    private int[] _labels = [];
+    private int _batches, _next;
+    private WideNet _net = null!;
+    private Adam _adam = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_images, _labels, _batches) = Data.Epoch(128, seed: 1);
+        _net = new WideNet(maxBatchSize: 128, seed: 1);
+        _adam = new Adam();
+    }
+
+    [Benchmark]
+    public float TrainStep()
+    {
+        int b = _next++ % _batches;
+        return _net.TrainStep(_images.AsSpan(b * 128 * WideNet.InputSize, 128 * WideNet.InputSize), _labels.AsSpan(b * 128, 128), _adam);
+    }
+}
+
+/// <summary>
+/// Inference (no dropout, softmax probabilities) of the trained reference network, on real Fashion-MNIST test images or
+/// on random dense inputs, taken in turn.
+/// </summary>
 [Config(typeof(ShortConfig))]
 public class InferenceBenchmarks
 {
-    private float[] _images = [];
+    private float[] _inputs = [];
     private int _count, _next;
     private ReferenceNet _net = null!;
     private readonly float[] _probabilities = new float[128 * ReferenceNet.OutputSize];
@@ -50,6 +82,10 @@ public class InferenceBenchmarks
     [Params(1, 128)]
     public int Batch { get; set; }
 
+    /// <summary>Real images, or random dense inputs (nothing to skip in the first layer).</summary>
+    [Params(InputKind.Images, InputKind.Random)]
+    public InputKind Input { get; set; }
+
     /// <summary>Threads the network splits each batch between.</summary>
     [Params(1, 2)]
     public int Threads { get; set; }
@@ -57,13 +93,10 @@ public class InferenceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var test = Data.FashionMnist.Test;
-        _images = test.Images;
-        _count = test.Count / Batch;
-        _net = new ReferenceNet(maxBatchSize: 128, seed: 1) { Threads = Threads };
-        // Trained weights, not the initial ones: a trained first layer has other ReLU zeros than a random one.
-        var trainer = new Trainer<ReferenceNet>(_net, new Adam(), batchSize: 128, shuffleSeed: 1);
-        trainer.TrainEpoch(Data.FashionMnist.Train);
+        _inputs = Data.InferenceInputs(Input);
+        _count = _inputs.Length / ReferenceNet.InputSize / Batch;
+        _net = Data.TrainedReference();
+        _net.Threads = Threads;
     }
 
     [Benchmark]
@@ -71,7 +104,7 @@ public class InferenceBenchmarks
     {
         int i = _next++ % _count;
         int n = Batch * ReferenceNet.InputSize;
-        _net.Predict(_images.AsSpan(i * n, n), _probabilities.AsSpan(0, Batch * ReferenceNet.OutputSize), Batch);
+        _net.Predict(_inputs.AsSpan(i * n, n), _probabilities.AsSpan(0, Batch * ReferenceNet.OutputSize), Batch);
     }
 }
 

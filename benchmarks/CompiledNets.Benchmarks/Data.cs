@@ -53,4 +53,58 @@ internal static class Data
         }
         return (images, labels, batches);
     }
+
+    /// <summary>Inputs drawn uniformly from (0, 1]: dense, with no zero for the kernels to skip (as real images have).</summary>
+    public static float[] RandomDense(int count, int features, ulong seed)
+    {
+        var values = new float[count * features];
+        var rng = new Randomness.SplitMix64(seed);
+        for (int i = 0; i < values.Length; i++) values[i] = ((rng.NextUInt64() >> 40) + 1) * (1f / (1 << 24));
+        return values;
+    }
+
+    /// <summary>
+    /// The inputs an inference benchmark takes in turn: the 10,000 Fashion-MNIST test images, or 2,048 random dense
+    /// inputs (<see cref="RandomDense"/>, seed 7; 6.4 MB, so neither set stays in a cache).
+    /// </summary>
+    public static float[] InferenceInputs(InputKind kind) =>
+        kind == InputKind.Images ? FashionMnist.Test.Images : RandomDense(2048, 784, seed: 7);
+
+    /// <summary>Names a .safetensors file with <see cref="TrainedReference"/>'s weights (benchmarks/run.sh writes it once).</summary>
+    public const string WeightsVariable = "COMPILEDNETS_REFERENCE_WEIGHTS";
+
+    /// <summary>
+    /// The reference network the inference benchmarks run: seed 1, trained for one epoch of Fashion-MNIST (Adam, batch
+    /// 128, shuffle seed 1), since a trained first layer has other ReLU zeros than a random one. Read from the file
+    /// named by <see cref="WeightsVariable"/> when it is set (so every level's tables run the same weights, and a run
+    /// without AVX2 does not train an epoch for each benchmark); trained here otherwise.
+    /// </summary>
+    public static ReferenceNet TrainedReference()
+    {
+        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
+        if (Environment.GetEnvironmentVariable(WeightsVariable) is { Length: > 0 } path)
+        {
+            SafeTensors.Load(net, path);
+            return net;
+        }
+        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
+        return net;
+    }
+
+    /// <summary><c>--train-reference PATH</c>: trains <see cref="TrainedReference"/>'s network and saves its weights.</summary>
+    public static void SaveTrainedReference(string path)
+    {
+        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
+        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
+        SafeTensors.Save(net, path);
+    }
+}
+
+/// <summary>What an inference benchmark is fed.</summary>
+public enum InputKind
+{
+    /// <summary>Fashion-MNIST test images (about half the pixels are exactly zero).</summary>
+    Images,
+    /// <summary>Random dense inputs in (0, 1]: nothing for the zero-skipping kernels to skip in the first layer.</summary>
+    Random,
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using BenchmarkDotNet.Running;
 
@@ -6,7 +7,11 @@ namespace CompiledNets.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel; <c>-- --infer</c> and
-/// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers).
+/// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
+/// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ),
+/// <c>-- --work</c> prints the FLOPs of each benchmark's matrix products and <c>-- --level</c> what this process's
+/// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH</c> writes the trained weights
+/// the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> names that file.
 /// </summary>
 internal static class Program
 {
@@ -20,6 +25,26 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--epochs")
         {
             Probes.Epochs();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--check-onnx")
+        {
+            Environment.ExitCode = OnnxCheck.Run();
+            return;
+        }
+        if (args.Length > 1 && args[0] == "--train-reference")
+        {
+            Data.SaveTrainedReference(args[1]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--work")
+        {
+            Work.Print();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--level")
+        {
+            Console.WriteLine(LevelProbe.Json(child: false));
             return;
         }
         if (args.Length > 0 && args[0] == "--infer")
