@@ -17,6 +17,11 @@ internal static class Program
 {
     private static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--kernels")
+        {
+            KernelProbe.Run();
+            return;
+        }
         if (args.Length > 0 && args[0] == "--steps")
         {
             StepBreakdown.Run(threads: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
