@@ -242,7 +242,7 @@ internal static class NetworkEmitter
             w.Line("_batchSize = batchSize;");
             if (plan.BackwardUsesMasks)
                 w.Line("_training = training;");
-            w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
+            WriteParameterCheck(w);
             w.Line();
             w.Line($"var input = Rows({plan.Input.Field}, InputSize);");
             w.Line("inputs.CopyTo(input);");
@@ -295,6 +295,13 @@ internal static class NetworkEmitter
         w.Line($"internal {ReadOnlySpan} ForwardWithCurrentMasks({ReadOnlySpan} inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);");
         w.Line();
     }
+
+    /// <summary>
+    /// The check Forward and Backward start with: once the parameters may have changed (Parameters was handed out, or an
+    /// optimizer step ran), whether they are all finite, which decides whether the products may skip zero inputs.
+    /// </summary>
+    private static void WriteParameterCheck(CodeWriter w) =>
+        w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
 
     private static void WriteDropoutForward(CodeWriter w, DropoutPlan dropout)
     {
@@ -397,7 +404,7 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
             w.Line("int batchSize = _batchSize;");
-            w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
+            WriteParameterCheck(w);
             w.Line();
             DensePlan last = plan.Dense[plan.Dense.Count - 1];
             w.Line(IsClassifier(plan)

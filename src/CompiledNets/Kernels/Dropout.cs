@@ -40,9 +40,9 @@ public static class Dropout
         {
             i = level switch
             {
-                SimdLevel.Vector512 => Sampler<Vector512<ulong>, Vector512<float>, CounterLanes512>.Run(mask, (uint)threshold, keptValue, ref rng),
-                SimdLevel.Vector256 => Sampler<Vector256<ulong>, Vector256<float>, CounterLanes256>.Run(mask, (uint)threshold, keptValue, ref rng),
-                SimdLevel.Vector128 => Sampler<Vector128<ulong>, Vector128<float>, CounterLanes128>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector512 => Sampler<Vector512<ulong>, CounterLanes512>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector256 => Sampler<Vector256<ulong>, CounterLanes256>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector128 => Sampler<Vector128<ulong>, CounterLanes128>.Run(mask, (uint)threshold, keptValue, ref rng),
                 _ => 0,
             };
         }
@@ -57,7 +57,7 @@ public static class Dropout
     }
 
     /// <summary>The whole vectors of a mask, written once for every width.</summary>
-    private static class Sampler<TU, TV, TC> where TU : unmanaged where TV : unmanaged where TC : ICounterLanes<TU, TV>
+    private static class Sampler<TU, TC> where TU : unmanaged where TC : ICounterLanes<TU>
     {
         /// <summary>Whole vectors of floats (two per 64-bit output); returns how many elements were written.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -89,9 +89,9 @@ public static class Dropout
 
 /// <summary>
 /// 64-bit counter lanes for the mask sampler: the SplitMix64 steps on a vector of counters and the comparison of its
-/// 32-bit halves with the threshold, as one float mask vector <typeparamref name="TV"/> of the same width.
+/// 32-bit halves with the threshold, stored as one float mask vector of the same width.
 /// </summary>
-internal interface ICounterLanes<TU, TV> where TU : unmanaged where TV : unmanaged
+internal interface ICounterLanes<TU> where TU : unmanaged
 {
     /// <summary>64-bit lanes per vector.</summary>
     static abstract int Outputs { get; }
@@ -106,8 +106,8 @@ internal interface ICounterLanes<TU, TV> where TU : unmanaged where TV : unmanag
     static abstract void StoreKept(ref float destination, int index, TU bits, uint threshold, float kept);
 }
 
-/// <summary><see cref="ICounterLanes{TU, TV}"/> on 512-bit vectors: 8 outputs, 16 mask elements.</summary>
-internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>, Vector512<float>>
+/// <summary><see cref="ICounterLanes{TU}"/> on 512-bit vectors: 8 outputs, 16 mask elements.</summary>
+internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>>
 {
     public static int Outputs => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -122,8 +122,8 @@ internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>, Vecto
         (Vector512.LessThan(bits.AsUInt32(), Vector512.Create(threshold)).AsSingle() & Vector512.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
 }
 
-/// <summary><see cref="ICounterLanes{TU, TV}"/> on 256-bit vectors: 4 outputs, 8 mask elements.</summary>
-internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>, Vector256<float>>
+/// <summary><see cref="ICounterLanes{TU}"/> on 256-bit vectors: 4 outputs, 8 mask elements.</summary>
+internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>>
 {
     public static int Outputs => 4;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -138,8 +138,8 @@ internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>, Vecto
         (Vector256.LessThan(bits.AsUInt32(), Vector256.Create(threshold)).AsSingle() & Vector256.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
 }
 
-/// <summary><see cref="ICounterLanes{TU, TV}"/> on 128-bit vectors: 2 outputs, 4 mask elements.</summary>
-internal readonly struct CounterLanes128 : ICounterLanes<Vector128<ulong>, Vector128<float>>
+/// <summary><see cref="ICounterLanes{TU}"/> on 128-bit vectors: 2 outputs, 4 mask elements.</summary>
+internal readonly struct CounterLanes128 : ICounterLanes<Vector128<ulong>>
 {
     public static int Outputs => 2;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1090,18 +1090,15 @@ internal static unsafe class Gemm
                     float g = c[j];
                     if (job.Mask != null) g *= job.Mask[offset + j];
                     else if (job.Scale != 1f) g *= job.Scale;
-                    // No activation, no activation output: the pointer is null then (the bug an ARM64 run found).
-                    if (job.Activation == Activation.None)
-                    {
-                        c[j] = g;
-                        continue;
-                    }
-                    float y = job.ActivationOutput[offset + j];
+                    // The activation output is read only by the activations that have one: without an activation its
+                    // pointer is null.
+                    float* y = job.ActivationOutput + offset + j;
                     c[j] = job.Activation switch
                     {
-                        Activation.ReLU => y > 0f ? g : 0f,
-                        Activation.Tanh => g * (1f - y * y),
-                        Activation.Sigmoid => g * y * (1f - y),
+                        Activation.None => g,
+                        Activation.ReLU => *y > 0f ? g : 0f,
+                        Activation.Tanh => g * (1f - *y * *y),
+                        Activation.Sigmoid => g * *y * (1f - *y),
                         _ => throw new InvalidOperationException($"No derivative for {job.Activation}."),
                     };
                 }

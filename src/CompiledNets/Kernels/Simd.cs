@@ -52,8 +52,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract void StoreMasked(float* p, TV v, TV mask);
     static abstract TV Divide(TV a, TV b);
     static abstract TV Sqrt(TV a);
-    /// <summary>Zero where <c>|test| &lt; limit</c>, the lanes of <paramref name="value"/> elsewhere (NaN tests keep them).</summary>
-    static abstract TV ZeroWhereSmall(TV test, TV limit, TV value);
+    /// <summary>Zero where <c>|x| &lt; limit</c>, <paramref name="x"/> elsewhere (NaN lanes are kept).</summary>
+    static abstract TV ZeroWhereSmall(TV x, TV limit);
 }
 
 /// <summary>AVX-512: 16 floats per vector, masked loads and stores in hardware.</summary>
@@ -96,8 +96,8 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ZeroWhereSmall(Vector512<float> test, Vector512<float> limit, Vector512<float> value) =>
-        Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(test), limit), Vector512<float>.Zero, value);
+    public static Vector512<float> ZeroWhereSmall(Vector512<float> x, Vector512<float> limit) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), limit), Vector512<float>.Zero, x);
 }
 
 /// <summary>AVX2 with FMA: 8 floats per vector; <c>vmaskmovps</c> for the masked lanes.</summary>
@@ -134,8 +134,8 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ZeroWhereSmall(Vector256<float> test, Vector256<float> limit, Vector256<float> value) =>
-        Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(test), limit), Vector256<float>.Zero, value);
+    public static Vector256<float> ZeroWhereSmall(Vector256<float> x, Vector256<float> limit) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), limit), Vector256<float>.Zero, x);
 }
 
 /// <summary>
@@ -197,8 +197,8 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> a) => Vector128.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> ZeroWhereSmall(Vector128<float> test, Vector128<float> limit, Vector128<float> value) =>
-        Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(test), limit), Vector128<float>.Zero, value);
+    public static Vector128<float> ZeroWhereSmall(Vector128<float> x, Vector128<float> limit) =>
+        Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(x), limit), Vector128<float>.Zero, x);
 }
 
 /// <summary>Which vector width the kernels run at: decided once, from the hardware, when the process first needs it.</summary>

@@ -189,7 +189,7 @@ public sealed class Adam : IStatefulOptimizer
             case Kernels.SimdLevel.Vector512: Update<Vector512<float>, Kernels.Simd512>(p, g, m, v, n, ref k); break;
             case Kernels.SimdLevel.Vector256: Update<Vector256<float>, Kernels.Simd256>(p, g, m, v, n, ref k); break;
             case Kernels.SimdLevel.Vector128: Update<Vector128<float>, Kernels.Simd128>(p, g, m, v, n, ref k); break;
-            default: UpdateScalar(p, g, m, v, 0, n, ref k); break;
+            default: UpdateScalar(p, g, m, v, n, ref k); break;
         }
     }
 
@@ -235,8 +235,8 @@ public sealed class Adam : IStatefulOptimizer
         TV mv = TS.MultiplyAdd(TS.Load(m), c.B1, TS.Multiply(gv, c.C1));
         TV vv = TS.MultiplyAdd(gv, TS.Multiply(gv, c.C2), TS.Multiply(TS.Load(v), c.B2));
         // Flush subnormal moments to zero (see FlushSubnormal).
-        mv = TS.ZeroWhereSmall(mv, c.Smallest, mv);
-        vv = TS.ZeroWhereSmall(vv, c.Smallest, vv);
+        mv = TS.ZeroWhereSmall(mv, c.Smallest);
+        vv = TS.ZeroWhereSmall(vv, c.Smallest);
         TV denominator = TS.MultiplyAdd(TS.Sqrt(vv), c.Scale, c.Epsilon);
         TV pv = TS.MultiplyAdd(c.Step, TS.Divide(mv, denominator), TS.Load(p));
         TS.Store(m, mv);
@@ -244,11 +244,11 @@ public sealed class Adam : IStatefulOptimizer
         TS.Store(p, pv);
     }
 
-    /// <summary>Parameters [first, last) in plain loops, for machines without an accelerated vector unit.</summary>
-    private static unsafe void UpdateScalar(float* p, float* g, float* m, float* v, int first, int last, ref UpdateJob k)
+    /// <summary>The update in plain loops, for machines without an accelerated vector unit.</summary>
+    private static unsafe void UpdateScalar(float* p, float* g, float* m, float* v, int n, ref UpdateJob k)
     {
         float stepSize = k.StepSize, invSqrtC2 = k.InvSqrtC2, b1 = k.B1, b2 = k.B2, c1 = k.C1, c2 = k.C2, eps = k.Epsilon;
-        for (int i = first; i < last; i++)
+        for (int i = 0; i < n; i++)
         {
             float gi = g[i];
             float mi = FlushSubnormal(MathF.FusedMultiplyAdd(m[i], b1, gi * c1));
