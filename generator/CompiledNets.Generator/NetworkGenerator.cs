@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using CompiledNets.Generator.Emitting;
+using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
 using CompiledNets.Generator.Parsing;
 using Microsoft.CodeAnalysis;
@@ -31,7 +33,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
-            .ForAttributeWithMetadataName(AttributeNames.Network, static (node, _) => IsClass(node), NetworkParser.Parse)
+            .ForAttributeWithMetadataName(NetworkParser.NetworkAttribute, static (node, _) => IsClass(node), NetworkParser.Parse)
             .WithTrackingName(Steps.Parse);
 
         IncrementalValuesProvider<NetworkModel> models = parsed
@@ -44,10 +46,16 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Where(static d => d.Count > 0)
             .WithTrackingName(Steps.Diagnostics);
 
-        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> orphans = OrphanLayers(context, AttributeNames.Dense)
-            .Collect()
-            .Combine(OrphanLayers(context, AttributeNames.Dropout).Collect())
-            .SelectMany(static (pair, _) => pair.Left.AddRange(pair.Right))
+        // One provider per layer kind (ForAttributeWithMetadataName takes one name), joined into one list.
+        IncrementalValueProvider<ImmutableArray<EquatableArray<DiagnosticInfo>>> orphanLists = OrphanLayers(context, LayerKinds.All[0].AttributeName).Collect();
+        for (int i = 1; i < LayerKinds.All.Count; i++)
+        {
+            orphanLists = orphanLists
+                .Combine(OrphanLayers(context, LayerKinds.All[i].AttributeName).Collect())
+                .Select(static (pair, _) => pair.Left.AddRange(pair.Right));
+        }
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> orphans = orphanLists
+            .SelectMany(static (lists, _) => lists)
             .WithTrackingName(Steps.Orphans);
 
         context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName, NetworkEmitter.Emit(model)));

@@ -80,11 +80,32 @@ internal static class Descriptors
         "Network named like a generated member",
         "The network class '{0}' has the name of a member the generator adds to it; rename the class");
 
+    public static readonly DiagnosticDescriptor NeedsImage = Error("CNN0018",
+        "Layer needs an image input",
+        "[{0}] works on images, but the layer before it gives a flat vector of {1} values; declare image layers before any [Dense] layer, on an image input [Network(channels, height, width)]");
+
+    public static readonly DiagnosticDescriptor WindowTooLarge = Error("CNN0019",
+        "Window larger than its input",
+        "[{0}]'s {1} does not fit its input of {2}: the output would have no pixels");
+
+    public static readonly DiagnosticDescriptor SettingNotPositive = Error("CNN0020",
+        "Layer setting must be positive",
+        "{0} of [{1}] must be at least 1, but is {2}");
+
+    public static readonly DiagnosticDescriptor LayerOrder = Error("CNN0021",
+        "Layer in a place it cannot be",
+        "[{0}] cannot follow {1}: {2}");
+
+    public static readonly DiagnosticDescriptor ImageInputNotPositive = Error("CNN0022",
+        "Image input dimensions out of range",
+        "The image input of [Network] must have at least 1 channel, row and column and at most {3} values, but is {0}×{1}×{2}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
-        InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName,
+        InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
+        SettingNotPositive, LayerOrder, ImageInputNotPositive,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

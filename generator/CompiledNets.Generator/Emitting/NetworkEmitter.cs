@@ -1,3 +1,4 @@
+using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
 
 namespace CompiledNets.Generator.Emitting;
@@ -8,10 +9,9 @@ namespace CompiledNets.Generator.Emitting;
 /// </summary>
 internal static class NetworkEmitter
 {
-    private const string Kernels = "global::CompiledNets.Kernels";
-    private const string Tensor = "global::System.Numerics.Tensors.TensorPrimitives";
-    private const string Span = "global::System.Span<float>";
-    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string Kernels = Names.Kernels;
+    private const string Span = Names.Span;
+    private const string ReadOnlySpan = Names.ReadOnlySpan;
 
     public static string Emit(NetworkModel model)
     {
@@ -51,17 +51,9 @@ internal static class NetworkEmitter
     private static string Summary(NetworkPlan plan)
     {
         var text = new System.Text.StringBuilder();
-        text.Append("A compiled network: ").Append(plan.Model.InputSize).Append(" inputs");
+        text.Append("A compiled network: ").Append(plan.Model.Input.IsImage ? plan.Model.Input + " images" : plan.Model.Input + " inputs");
         foreach (LayerModel layer in plan.Model.Layers)
-        {
-            text.Append(" → ");
-            text.Append(layer switch
-            {
-                DenseLayerModel d => d.Activation == ActivationKind.None ? $"Dense({d.Units})" : $"Dense({d.Units}, {d.Activation})",
-                DropoutLayerModel o => $"Dropout({Literals.Probability(o.Rate)})",
-                _ => "?",
-            });
-        }
+            text.Append(" → ").Append(layer.Describe());
         text.Append(plan.Model.Loss == LossKind.SoftmaxCrossEntropy ? ", softmax cross-entropy." : ", mean squared error.");
         return text.ToString();
     }
@@ -83,10 +75,12 @@ internal static class NetworkEmitter
     private static void WriteFields(CodeWriter w, NetworkPlan plan)
     {
         w.Line("private readonly int _maxBatchSize;");
-        w.Line("private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]");
+        w.Line($"private readonly float[] _parameters; // [ParameterCount]: {ParameterLayout(plan)}");
         w.Line("private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters");
         foreach (Buffer buffer in plan.ActivationBuffers())
             w.Line($"private readonly float[] {buffer.Field}; // [maxBatchSize, {buffer.Width}] {buffer.Description}");
+        foreach (Buffer buffer in plan.IndexBuffers())
+            w.Line($"private readonly int[] {buffer.Field}; // [maxBatchSize, {buffer.Width}] {buffer.Description}");
         if (IsClassifier(plan))
             w.Line("private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples");
         if (plan.HasDropout)
@@ -114,28 +108,14 @@ internal static class NetworkEmitter
             w.Line("_gradients = new float[ParameterCount];");
             foreach (Buffer buffer in plan.ActivationBuffers())
                 w.Line($"{buffer.Field} = new float[maxBatchSize * {buffer.Width}];");
+            foreach (Buffer buffer in plan.IndexBuffers())
+                w.Line($"{buffer.Field} = new int[maxBatchSize * {buffer.Width}];");
             if (IsClassifier(plan))
                 w.Line("_sampleProbabilities = new float[maxBatchSize * OutputSize];");
             w.Line();
             w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
-            foreach (DensePlan dense in plan.Dense)
-            {
-                DenseLayerModel layer = dense.Layer;
-                switch (layer.WeightInit)
-                {
-                    case WeightInitKind.HeNormal:
-                        w.Line($"{Kernels}.Init.HeNormal({dense.Prefix}Weights, fanIn: {dense.Inputs}, ref weights);");
-                        break;
-                    case WeightInitKind.TruncatedNormal:
-                        w.Line($"{Kernels}.Init.TruncatedNormal({dense.Prefix}Weights, stdDev: {Literals.Float(layer.WeightStdDev)}, ref weights);");
-                        break;
-                    default:
-                        w.Line($"{Kernels}.Init.GlorotUniform({dense.Prefix}Weights, fanIn: {dense.Inputs}, fanOut: {dense.Units}, ref weights);");
-                        break;
-                }
-                if (layer.BiasInit != 0)
-                    w.Line($"{dense.Prefix}Bias.Fill({Literals.Float(layer.BiasInit)});");
-            }
+            foreach (PlannedLayer layer in plan.Layers)
+                layer.WriteInit(w);
             if (plan.HasDropout)
                 w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
         }
@@ -161,7 +141,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>The loss the network was declared with.</summary>");
         w.Line($"public global::CompiledNets.LossFunction LossFunction => global::CompiledNets.LossFunction.{loss};");
         w.Line();
-        w.Line("/// <summary>Every parameter: per dense layer in order, weights [in, out] row-major, then bias [out].</summary>");
+        w.Line($"/// <summary>Every parameter: {ParameterLayout(plan)}.</summary>");
         w.Line("/// <remarks>Reading it marks the parameters as possibly changed: the next pass checks them for NaN and infinity once.</remarks>");
         using (w.Open($"public {Span} Parameters"))
         using (w.Open("get"))
@@ -173,16 +153,13 @@ internal static class NetworkEmitter
         w.Line("/// <summary>d(mean loss)/d(parameters) from the last Backward, in the layout of <see cref=\"Parameters\"/>.</summary>");
         w.Line($"public {Span} Gradients => _gradients;");
         w.Line();
-        w.Line("/// <summary>The named tensors of <see cref=\"Parameters\"/>: dense{n}.weight [in, out] and dense{n}.bias [out], in order.</summary>");
+        w.Line($"/// <summary>The named tensors of <see cref=\"Parameters\"/>: {TensorLayouts(plan)}, in order.</summary>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.ParameterTensor> ParameterTensors => s_parameterTensors;");
         w.Line();
         using (w.Open("private static readonly global::CompiledNets.ParameterTensor[] s_parameterTensors ="))
         {
-            foreach (DensePlan dense in plan.Dense)
-            {
-                w.Line($"new(\"dense{dense.Number}.weight\", {dense.WeightOffset}, {dense.Inputs}, {dense.Units}),");
-                w.Line($"new(\"dense{dense.Number}.bias\", {dense.BiasOffset}, {dense.Units}),");
-            }
+            foreach (TensorPlan tensor in plan.Tensors())
+                w.Line($"new(\"{tensor.Name}\", {tensor.Offset}, {string.Join(", ", tensor.Shape)}),");
         }
         w.AppendToLastLine(";");
         w.Line();
@@ -208,15 +185,10 @@ internal static class NetworkEmitter
         w.Line("int global::CompiledNets.ICompiledNetwork.OutputSize => OutputSize;");
         w.Line("int global::CompiledNets.ICompiledNetwork.ParameterCount => ParameterCount;");
         w.Line();
-        foreach (DensePlan dense in plan.Dense)
-        {
-            w.Line($"// Dense {dense.Number}: weights [{dense.Inputs}, {dense.Units}] at {dense.WeightOffset}, bias [{dense.Units}] at {dense.BiasOffset}.");
-            w.Line($"private {Span} {dense.Prefix}Weights => new(_parameters, {dense.WeightOffset}, {dense.WeightCount});");
-            w.Line($"private {Span} {dense.Prefix}Bias => new(_parameters, {dense.BiasOffset}, {dense.Units});");
-            w.Line($"private {Span} {dense.Prefix}WeightGradients => new(_gradients, {dense.WeightOffset}, {dense.WeightCount});");
-            w.Line($"private {Span} {dense.Prefix}BiasGradients => new(_gradients, {dense.BiasOffset}, {dense.Units});");
-            w.Line();
-        }
+        foreach (PlannedLayer layer in plan.Layers)
+            layer.WriteAccessors(w);
+        foreach (PlannedLayer layer in plan.Layers)
+            layer.WriteStatics(w);
     }
 
     private static void WriteForward(CodeWriter w, NetworkPlan plan)
@@ -246,20 +218,8 @@ internal static class NetworkEmitter
             w.Line();
             w.Line($"var input = Rows({plan.Input.Field}, InputSize);");
             w.Line("inputs.CopyTo(input);");
-            if (plan.InputDropout is not null)
-                WriteDropoutForward(w, plan.InputDropout);
-            foreach (DensePlan dense in plan.Dense)
-            {
-                w.Line();
-                string activation = dense.Layer.Activation == ActivationKind.None ? "no activation" : dense.Layer.Activation.ToString();
-                w.Line($"// Dense {dense.Number}: {dense.Inputs} -> {dense.Units}, {activation}");
-                w.Line($"var {dense.Output.Name} = Rows({dense.Output.Field}, {dense.Units});");
-                string product = $"{Kernels}.Dense.Forward({dense.Output.Name}, {dense.Source.Name}, {dense.Prefix}Weights, {dense.Prefix}Bias, batchSize, {dense.Inputs}, {dense.Units}, {ActivationName(dense.Layer.Activation)}";
-                if (dense.Dropout is null)
-                    w.Line($"{product}, weightsFinite: _parametersFinite, threads: _threads);");
-                else
-                    WriteDenseDropoutForward(w, dense.Dropout, product);
-            }
+            foreach (PlannedLayer layer in plan.Layers)
+                layer.WriteForward(w);
             w.Line();
             w.Line($"return {plan.Output.Name};");
         }
@@ -272,10 +232,7 @@ internal static class NetworkEmitter
     /// </summary>
     private static void WriteMaskHooks(CodeWriter w, NetworkPlan plan)
     {
-        var dropouts = new System.Collections.Generic.List<DropoutPlan>();
-        if (plan.InputDropout is not null) dropouts.Add(plan.InputDropout);
-        foreach (DensePlan dense in plan.Dense)
-            if (dense.Dropout is not null) dropouts.Add(dense.Dropout);
+        var dropouts = plan.Masks;
 
         w.Line("/// <summary>");
         w.Line("/// The mask buffer of dropout layer <paramref name=\"index\"/> (0-based, in declaration order), [maxBatchSize, width]:");
@@ -303,55 +260,16 @@ internal static class NetworkEmitter
     private static void WriteParameterCheck(CodeWriter w) =>
         w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
 
-    private static void WriteDropoutForward(CodeWriter w, DropoutPlan dropout)
-    {
-        string keep = Literals.Float(dropout.Keep);
-        w.Line();
-        using (OpenTrainingBranch(w, dropout))
-            w.Line($"{Tensor}.Multiply({dropout.Source.Name}, mask, {dropout.Output.Name});");
-        using (w.Open("else"))
-        {
-            if (dropout.Inverted)
-                w.Line($"{dropout.Source.Name}.CopyTo({dropout.Output.Name});");
-            else
-                w.Line($"{Tensor}.Multiply({dropout.Source.Name}, {keep}, {dropout.Output.Name});");
-        }
-    }
+    /// <summary>How each kind of layer names and lays out its tensors, e.g. "dense{n}.weight [in, out] and dense{n}.bias [out]".</summary>
+    private static string TensorLayouts(NetworkPlan plan) =>
+        string.Join("; ", System.Linq.Enumerable.Distinct(System.Linq.Enumerable.Where(
+            System.Linq.Enumerable.Select(plan.Layers, l => l.TensorLayout), t => t is not null)));
 
-    /// <summary>
-    /// A dense layer followed by dropout: the mask is sampled first, then one kernel writes the activations and the
-    /// dropped-out (or, at inference, scaled) copy in the same pass.
-    /// </summary>
-    private static void WriteDenseDropoutForward(CodeWriter w, DropoutPlan dropout, string product)
-    {
-        string keep = Literals.Float(dropout.Keep);
-        using (OpenTrainingBranch(w, dropout))
-            w.Line($"{product}, dropped: {dropout.Output.Name}, mask: mask, weightsFinite: _parametersFinite, threads: _threads);");
-        using (w.Open("else"))
-            w.Line($"{product}, dropped: {dropout.Output.Name}, scale: {(dropout.Inverted ? "1f" : keep)}, weightsFinite: _parametersFinite, threads: _threads);");
-    }
-
-    /// <summary>
-    /// The part every dropout's forward pass shares: its comment, its output rows, and an open <c>if (training)</c>
-    /// block that has sampled the mask (unless the caller supplied one) into a local named <c>mask</c>.
-    /// </summary>
-    private static CodeWriter.Block OpenTrainingBranch(CodeWriter w, DropoutPlan dropout)
-    {
-        w.Line(DropoutComment(dropout));
-        w.Line($"var {dropout.Output.Name} = Rows({dropout.Output.Field}, {dropout.Output.Width});");
-        CodeWriter.Block block = w.Open("if (training)");
-        string kept = dropout.Inverted ? Literals.Float(1 / dropout.Keep) : "1f";
-        w.Line($"var mask = Rows({dropout.Mask.Field}, {dropout.Mask.Width});");
-        w.Line("if (sampleMasks)");
-        w.Line($"    {Kernels}.Dropout.SampleMask(mask, keepProbability: {Literals.Float(dropout.Keep)}, keptValue: {kept}, ref _masks);");
-        return block;
-    }
-
-    private static string DropoutComment(DropoutPlan dropout) => dropout.Inverted
-        ? $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; inverted: kept units divided by p while training, identity at inference"
-        : $"// {dropout.Title}: rate {Literals.Probability(dropout.Layer.Rate)}, keep p = {Literals.Probability(dropout.Keep)}; kept units pass unchanged while training, all scaled by p at inference";
-
-    private static string ActivationName(ActivationKind activation) => $"global::CompiledNets.Activation.{activation}";
+    /// <summary>The layout of the flat parameter vector, in words.</summary>
+    private static string ParameterLayout(NetworkPlan plan) =>
+        System.Linq.Enumerable.All(plan.Layers, l => l is DenseLayer || !l.HasParameters)
+            ? "per dense layer in order, weights [in, out] row-major, then bias [out]"
+            : "per layer in order, its weights then its bias (Conv2D weights [filters, channels, k, k], Dense weights [in, out] row-major)";
 
     private static bool IsClassifier(NetworkPlan plan) => plan.Model.Loss == LossKind.SoftmaxCrossEntropy;
 
@@ -406,85 +324,18 @@ internal static class NetworkEmitter
             w.Line("int batchSize = _batchSize;");
             WriteParameterCheck(w);
             w.Line();
-            DensePlan last = plan.Dense[plan.Dense.Count - 1];
+            Buffer last = plan.Last.Gradient!;
             w.Line(IsClassifier(plan)
                 ? "// Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize"
                 : "// Loss: d(mean squared error)/d(outputs) = 2 (outputs - targets) / (batchSize × OutputSize)");
-            w.Line($"var {last.Gradient.Name} = Rows({last.Gradient.Field}, {last.Units});");
+            w.Line($"var {last.Name} = Rows({last.Field}, {last.Width});");
             w.Line(IsClassifier(plan)
-                ? $"{Kernels}.SoftmaxCrossEntropy.Backward({last.Gradient.Name}, Rows({plan.Output.Field}, OutputSize), labels, batchSize, OutputSize);"
-                : $"{Kernels}.Losses.MeanSquaredErrorBackward({last.Gradient.Name}, Rows({plan.Output.Field}, OutputSize), targets, batchSize * OutputSize);");
-
-            for (int i = plan.Dense.Count - 1; i >= 0; i--)
-            {
-                DensePlan dense = plan.Dense[i];
-                string d = dense.Gradient.Name;
-                bool isLast = i == plan.Dense.Count - 1;
-                // The last layer's dropout and activation are undone here; every other layer's were fused into the
-                // BackwardInput of the layer after it.
-                if (isLast && dense.Dropout is not null)
-                    WriteDropoutBackward(w, dense.Dropout, d);
-
-                w.Line();
-                string activation = dense.Layer.Activation == ActivationKind.None ? "no activation" : dense.Layer.Activation.ToString();
-                w.Line($"// Dense {dense.Number}: {dense.Inputs} -> {dense.Units}, {activation}");
-                if (isLast && dense.Layer.Activation != ActivationKind.None)
-                    w.Line($"{Kernels}.Activations.{dense.Layer.Activation}Backward({d}, Rows({dense.Output.Field}, {dense.Units}));");
-                w.Line($"{Kernels}.Dense.BackwardParameters({dense.Prefix}WeightGradients, {dense.Prefix}BiasGradients, {d}, Rows({dense.Source.Field}, {dense.Inputs}), batchSize, {dense.Inputs}, {dense.Units}, threads: _threads);");
-                if (i > 0)
-                    WriteBackwardInput(w, plan.Dense[i - 1], dense);
-            }
+                ? $"{Kernels}.SoftmaxCrossEntropy.Backward({last.Name}, Rows({plan.Output.Field}, OutputSize), labels, batchSize, OutputSize);"
+                : $"{Kernels}.Losses.MeanSquaredErrorBackward({last.Name}, Rows({plan.Output.Field}, OutputSize), targets, batchSize * OutputSize);");
+            for (int i = plan.Layers.Count - 1; i >= 0; i--)
+                plan.Layers[i].WriteBackward(w);
         }
         w.Line();
-    }
-
-    /// <summary>
-    /// The gradient passed from <paramref name="dense"/> to the layer before it, in one kernel: back through the weights,
-    /// then through the dropout between the two (the mask while training, the inference scaling otherwise), then through
-    /// the previous layer's activation, so that it arrives as d(loss)/d(pre-activation).
-    /// </summary>
-    private static void WriteBackwardInput(CodeWriter w, DensePlan previous, DensePlan dense)
-    {
-        Buffer before = previous.Gradient;
-        DropoutPlan? dropout = previous.Dropout;
-        string through = dropout is null ? "" : $", {dropout.Title} ({(dropout.Inverted ? "kept units only, scaled by 1/p" : "kept units only")})";
-        string activation = previous.Layer.Activation == ActivationKind.None ? "" : $" and Dense {previous.Number}'s {previous.Layer.Activation}";
-        w.Line();
-        w.Line($"// Back through Dense {dense.Number}'s weights{through}{activation}");
-        w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
-        string product = $"{Kernels}.Dense.BackwardInput({before.Name}, {dense.Gradient.Name}, {dense.Prefix}Weights, batchSize, {dense.Inputs}, {dense.Units}";
-        string withActivation = $"{product}, {ActivationName(previous.Layer.Activation)}, Rows({previous.Output.Field}, {previous.Units})";
-        if (dropout is null)
-        {
-            w.Line(previous.Layer.Activation == ActivationKind.None
-                ? $"{product}, weightsFinite: _parametersFinite, threads: _threads);"
-                : $"{withActivation}, weightsFinite: _parametersFinite, threads: _threads);");
-            return;
-        }
-        using (w.Open("if (_training)"))
-            w.Line($"{withActivation}, mask: Rows({dropout.Mask.Field}, {dropout.Mask.Width}), weightsFinite: _parametersFinite, threads: _threads);");
-        using (w.Open("else"))
-        {
-            w.Line(dropout.Inverted
-                ? (previous.Layer.Activation == ActivationKind.None ? $"{product}, weightsFinite: _parametersFinite, threads: _threads);" : $"{withActivation}, weightsFinite: _parametersFinite, threads: _threads);")
-                : $"{withActivation}, scale: {Literals.Float(dropout.Keep)}, weightsFinite: _parametersFinite, threads: _threads);");
-        }
-    }
-
-    private static void WriteDropoutBackward(CodeWriter w, DropoutPlan dropout, string gradient)
-    {
-        w.Line();
-        w.Line($"// {dropout.Title}: the gradient flows through kept units only, scaled as in Forward");
-        if (dropout.Inverted)
-        {
-            using (w.Open("if (_training)"))
-                w.Line($"{Tensor}.Multiply({gradient}, Rows({dropout.Mask.Field}, {dropout.Mask.Width}), {gradient});");
-            return;
-        }
-        using (w.Open("if (_training)"))
-            w.Line($"{Tensor}.Multiply({gradient}, Rows({dropout.Mask.Field}, {dropout.Mask.Width}), {gradient});");
-        using (w.Open("else"))
-            w.Line($"{Tensor}.Multiply({gradient}, {Literals.Float(dropout.Keep)}, {gradient});");
     }
 
     private static void WriteTrainStep(CodeWriter w, NetworkPlan plan)
@@ -580,5 +431,11 @@ internal static class NetworkEmitter
     {
         w.Line("/// <summary>The first <c>_batchSize</c> rows of a [maxBatchSize, width] buffer.</summary>");
         w.Line($"private {Span} Rows(float[] buffer, int width) => new(buffer, 0, _batchSize * width);");
+        if (System.Linq.Enumerable.Any(plan.IndexBuffers()))
+        {
+            w.Line();
+            w.Line("/// <summary>The first <c>_batchSize</c> rows of a [maxBatchSize, width] index buffer.</summary>");
+            w.Line("private global::System.Span<int> Indices(int[] buffer, int width) => new(buffer, 0, _batchSize * width);");
+        }
     }
 }

@@ -7,17 +7,20 @@ namespace CompiledNets.Generator.Model;
 /// <param name="Namespace">The containing namespace as written without '@' escapes ("A.B"), or null for the global namespace.</param>
 /// <param name="ClassName">The class's name without an '@' escape.</param>
 /// <param name="TypeKeyword">"class" or "record", as the user declared it (partial parts must agree).</param>
-/// <param name="InputSize">Values per example.</param>
+/// <param name="Input">What one input example looks like.</param>
 /// <param name="Loss">The loss the network is trained on.</param>
 /// <param name="Layers">The layers in declaration order.</param>
 internal sealed record NetworkModel(
     string? Namespace,
     string ClassName,
     string TypeKeyword,
-    int InputSize,
+    Shape Input,
     LossKind Loss,
     EquatableArray<LayerModel> Layers)
 {
+    /// <summary>Values per input example.</summary>
+    public int InputSize => (int)Input.Size;
+
     /// <summary>The full name, unescaped.</summary>
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
@@ -28,21 +31,24 @@ internal sealed record NetworkModel(
     public string HintName => FullName + "." + StableHash.Of(FullName) + ".g.cs";
 }
 
-/// <summary>A dense or dropout layer.</summary>
-internal abstract record LayerModel;
+/// <summary>
+/// One declared layer, as plain values. Each kind (Layers/*.cs) derives its own record and answers the same questions:
+/// what it makes of the shape it reads, how many parameters it has, how it reads in a summary.
+/// </summary>
+internal abstract record LayerModel
+{
+    /// <summary>The shape this layer writes, given the shape it reads (already checked by the parser).</summary>
+    public abstract Shape OutputShape(Shape input);
 
-/// <param name="Units">Outputs of the layer.</param>
-/// <param name="Activation">The nonlinearity applied to them.</param>
-/// <param name="WeightInit">How weights start (Auto already resolved by the parser).</param>
-/// <param name="WeightStdDev">Standard deviation for the truncated normal.</param>
-/// <param name="BiasInit">The value every bias starts at.</param>
-internal sealed record DenseLayerModel(
-    int Units,
-    ActivationKind Activation,
-    WeightInitKind WeightInit,
-    double WeightStdDev,
-    double BiasInit) : LayerModel;
+    /// <summary>Whether the layer has trainable parameters (whatever its settings: a Dense of 0 units still counts).</summary>
+    public virtual bool HasParameters => false;
 
-/// <param name="Rate">Drop probability, in [0, 1).</param>
-/// <param name="Scaling">Where the 1/p correction is applied.</param>
-internal sealed record DropoutLayerModel(double Rate, ScalingKind Scaling) : LayerModel;
+    /// <summary>Trainable parameters, given the shape it reads (a decimal, which no product of int settings overflows).</summary>
+    public virtual decimal ParameterCount(Shape input) => 0;
+
+    /// <summary>How the layer reads in the generated class's summary, e.g. "Dense(200, ReLU)".</summary>
+    public abstract string Describe();
+
+    /// <summary>Lays the layer out for emission, after the layers <paramref name="context"/> has planned.</summary>
+    public abstract Emitting.PlannedLayer Plan(Emitting.PlanContext context);
+}

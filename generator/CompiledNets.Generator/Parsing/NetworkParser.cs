@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using CompiledNets.Generator.Emitting;
+using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -16,6 +18,9 @@ namespace CompiledNets.Generator.Parsing;
 /// </summary>
 internal static class NetworkParser
 {
+    /// <summary>The metadata name of [Network] (the generator matches attributes by name: it cannot reference the runtime).</summary>
+    public const string NetworkAttribute = "CompiledNets.NetworkAttribute";
+
     // Array.MaxLength on .NET: the most elements one float[] can hold.
     private const long MaxArrayLength = 0x7FFFFFC7;
 
@@ -36,31 +41,28 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.StaticType, nameLocation, symbol.Name));
         if (HasPrimaryConstructor(symbol, cancellationToken))
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.PrimaryConstructor, nameLocation, symbol.Name));
-        if (GeneratedMemberNames.IsReserved(symbol.Name))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ReservedName, nameLocation, symbol.Name));
 
         AttributeData network = context.Attributes[0];
         bool compilerErrors = HasCompilerErrors(network, context.SemanticModel, cancellationToken);
         Location networkLocation = LocationOf(network, cancellationToken) ?? nameLocation;
-        int inputs = 0;
+        Shape input = Shape.Flat(1);
         LossKind loss = LossKind.SoftmaxCrossEntropy;
         if (!compilerErrors)
         {
-            inputs = (int)network.ConstructorArguments[0].Value!;
-            if (inputs < 1)
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InputsNotPositive, networkLocation, inputs));
-            loss = ReadEnum(network, "Loss", LossKind.SoftmaxCrossEntropy, "LossFunction", networkLocation, diagnostics);
+            input = ParseInput(network, networkLocation, diagnostics);
+            loss = new LayerContext(network, networkLocation, input, null, diagnostics)
+                .Named("Loss", LossKind.SoftmaxCrossEntropy, "LossFunction");
         }
 
         var layers = new List<LayerModel>();
-        AttributeData? lastDense = null;
-        bool previousWasDropout = false;
-        double previousRate = 0;
+        Shape shape = input;
+        bool anyParameters = false;
+        Location? lastLocation = null;
         foreach (AttributeData attribute in symbol.GetAttributes())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string? name = attribute.AttributeClass?.ToDisplayString();
-            if (name != AttributeNames.Dense && name != AttributeNames.Dropout)
+            LayerKind? kind = LayerKinds.ByAttribute(attribute.AttributeClass?.ToDisplayString());
+            if (kind is null)
                 continue;
             if (HasCompilerErrors(attribute, context.SemanticModel, cancellationToken))
             {
@@ -70,44 +72,27 @@ internal static class NetworkParser
 
             Location location = LocationOf(attribute, cancellationToken) ?? nameLocation;
             if (!IsOnDeclaration(attribute, declaration, cancellationToken))
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayersOnOtherPart, location,
-                    name == AttributeNames.Dense ? "Dense" : "Dropout", symbol.Name));
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayersOnOtherPart, location, kind.Name, symbol.Name));
 
-            if (name == AttributeNames.Dense)
+            LayerModel layer = kind.Parse(new LayerContext(attribute, location, shape, layers.Count == 0 ? null : layers[layers.Count - 1], diagnostics));
+            if (layer.HasParameters)
             {
-                layers.Add(ParseDense(attribute, location, diagnostics));
-                lastDense = attribute;
-                previousWasDropout = false;
+                anyParameters = true;
+                lastLocation = location;
             }
-            else
-            {
-                var dropout = ParseDropout(attribute, location, diagnostics);
-                if (previousWasDropout)
-                {
-                    double combined = 1 - (1 - previousRate) * (1 - dropout.Rate);
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.DropoutAfterDropout, location,
-                        combined.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
-                }
-                layers.Add(dropout);
-                previousWasDropout = true;
-                previousRate = dropout.Rate;
-            }
+            shape = layer.OutputShape(shape);
+            layers.Add(layer);
         }
 
-        if (lastDense is null && !compilerErrors)
+        if (!anyParameters && !compilerErrors)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, nameLocation, symbol.Name));
 
-        if (lastDense is not null && loss == LossKind.SoftmaxCrossEntropy)
-        {
-            int outputs = layers.OfType<DenseLayerModel>().Last().Units;
-            if (outputs == 1)
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooFewClasses,
-                    LocationOf(lastDense, cancellationToken) ?? nameLocation, outputs));
-        }
+        if (anyParameters && loss == LossKind.SoftmaxCrossEntropy && shape.Size == 1)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooFewClasses, lastLocation ?? nameLocation, shape.Size));
 
         if (diagnostics.Count == 0 && !compilerErrors)
         {
-            decimal parameters = CountParameters(inputs, layers);
+            decimal parameters = CountParameters(input, layers);
             if (parameters > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, networkLocation, symbol.Name, parameters, MaxArrayLength));
         }
@@ -117,61 +102,56 @@ internal static class NetworkParser
                 NamespaceOf(symbol),
                 symbol.Name,
                 symbol.IsRecord ? "record" : "class",
-                inputs,
+                input,
                 loss,
                 layers.ToEquatableArray())
             : null;
+        if (model is not null && GeneratedMembers.Of(model).Contains(symbol.Name))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ReservedName, nameLocation, symbol.Name));
+            model = null;
+        }
         return new ParseResult(model, diagnostics.ToEquatableArray());
     }
 
-    private static DenseLayerModel ParseDense(AttributeData attribute, Location location, List<DiagnosticInfo> diagnostics)
+    /// <summary>[Network(inputs)] or [Network(channels, height, width)].</summary>
+    private static Shape ParseInput(AttributeData network, Location location, List<DiagnosticInfo> diagnostics)
     {
-        int units = (int)attribute.ConstructorArguments[0].Value!;
-        if (units < 1)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnitsNotPositive, location, units));
-
-        var activation = (ActivationKind)(int)attribute.ConstructorArguments[1].Value!;
-        if (!Enum.IsDefined(typeof(ActivationKind), activation))
+        var arguments = network.ConstructorArguments;
+        if (arguments.Length == 3)
         {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UndefinedEnumValue, location, (int)activation, "Activation"));
-            activation = ActivationKind.None;
+            int channels = (int)arguments[0].Value!, height = (int)arguments[1].Value!, width = (int)arguments[2].Value!;
+            if (channels < 1 || height < 1 || width < 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ImageInputNotPositive, location, channels, height, width, MaxArrayLength));
+                return Shape.Image(1, 1, 1);
+            }
+            var image = Shape.Image(channels, height, width);
+            if (image.Size > MaxArrayLength)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ImageInputNotPositive, location, channels, height, width, MaxArrayLength));
+                return Shape.Image(1, 1, 1);
+            }
+            return image;
         }
-
-        WeightInitKind init = ReadEnum(attribute, "WeightInit", WeightInitKind.Auto, "WeightInit", location, diagnostics);
-        if (init == WeightInitKind.Auto)
-            init = activation == ActivationKind.ReLU ? WeightInitKind.HeNormal : WeightInitKind.GlorotUniform;
-
-        // Checked as the float the generated code will use: 1e39 is a finite double but an infinite float,
-        // and 1e-50 is a positive double but a zero float.
-        double stdDev = ReadDouble(attribute, "WeightStdDev", 0.1);
-        if (!((float)stdDev > 0) || float.IsInfinity((float)stdDev))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "WeightStdDev", "positive and finite as a float", Format(stdDev)));
-
-        double bias = ReadDouble(attribute, "BiasInit", 0);
-        if (float.IsNaN((float)bias) || float.IsInfinity((float)bias))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInitSetting, location, "BiasInit", "finite as a float", Format(bias)));
-
-        return new DenseLayerModel(units, activation, init, stdDev, bias);
+        int inputs = (int)arguments[0].Value!;
+        if (inputs < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InputsNotPositive, location, inputs));
+            return Shape.Flat(1);
+        }
+        return Shape.Flat(inputs);
     }
 
-    private static DropoutLayerModel ParseDropout(AttributeData attribute, Location location, List<DiagnosticInfo> diagnostics)
-    {
-        double rate = Convert.ToDouble(attribute.ConstructorArguments[0].Value, System.Globalization.CultureInfo.InvariantCulture);
-        if (!(rate >= 0 && rate < 1))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.RateOutOfRange, location, Format(rate)));
-        ScalingKind scaling = ReadEnum(attribute, "Scaling", ScalingKind.AtInference, "DropoutScaling", location, diagnostics);
-        return new DropoutLayerModel(rate, scaling);
-    }
-
-    /// <summary>The exact parameter count: in decimal, which no sum of int products can overflow (a long can).</summary>
-    private static decimal CountParameters(int inputs, List<LayerModel> layers)
+    /// <summary>The exact parameter count: in decimal, which no sum of products can overflow (a long can).</summary>
+    private static decimal CountParameters(Shape input, List<LayerModel> layers)
     {
         decimal total = 0;
-        decimal width = inputs;
-        foreach (DenseLayerModel dense in layers.OfType<DenseLayerModel>())
+        Shape shape = input;
+        foreach (LayerModel layer in layers)
         {
-            total += width * dense.Units + dense.Units;
-            width = dense.Units;
+            total += layer.ParameterCount(shape);
+            shape = layer.OutputShape(shape);
         }
         return total;
     }
@@ -211,30 +191,6 @@ internal static class NetworkParser
         return parts.Count == 0 ? null : string.Join(".", parts);
     }
 
-    private static TEnum ReadEnum<TEnum>(AttributeData attribute, string property, TEnum fallback, string enumName,
-        Location location, List<DiagnosticInfo> diagnostics) where TEnum : struct, Enum
-    {
-        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-        {
-            if (named.Key != property) continue;
-            int value = (int)named.Value.Value!;
-            if (Enum.IsDefined(typeof(TEnum), value))
-                return (TEnum)(object)value;
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UndefinedEnumValue, location, value, enumName));
-        }
-        return fallback;
-    }
-
-    private static double ReadDouble(AttributeData attribute, string property, double fallback)
-    {
-        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-        {
-            if (named.Key == property)
-                return Convert.ToDouble(named.Value.Value, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return fallback;
-    }
-
     private static bool IsOnDeclaration(AttributeData attribute, TypeDeclarationSyntax declaration, CancellationToken cancellationToken)
     {
         SyntaxReference? reference = attribute.ApplicationSyntaxReference;
@@ -246,6 +202,4 @@ internal static class NetworkParser
 
     private static Location? LocationOf(AttributeData attribute, CancellationToken cancellationToken) =>
         attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
-
-    private static string Format(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

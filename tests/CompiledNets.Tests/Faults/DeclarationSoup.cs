@@ -429,7 +429,8 @@ internal static class DeclarationSoup
         if (soupCase.Generic) expected.Add(name with { Id = "CNN0010" });
         if (soupCase.Static) expected.Add(name with { Id = "CNN0011" });
         if (soupCase.Parts.Any(p => p.PrimaryConstructor)) expected.Add(name with { Id = "CNN0016" });
-        if (soupCase.Name.StartsWith("Dense", StringComparison.Ordinal)) expected.Add(name with { Id = "CNN0017" });
+        // Names like Dense5000004Weights are not members of any soup network (CNN0017 is computed from the members the
+        // emitter writes), so they are never reported.
 
         if (network.Inputs < 1) expected.Add(At("CNN0003", network));
         int loss = network.Loss;

@@ -18,6 +18,43 @@ internal static class NetworkSources
         public partial class MnistNet;
         """;
 
+    /// <summary>LeNet as in DESIGN.md: convolution, pooling, spatial dropout, then the dense part.</summary>
+    public const string LeNet = """
+        using CompiledNets;
+
+        namespace Samples.Images;
+
+        [Network(1, 28, 28)]
+        [Conv2D(6, 5, Activation.ReLU)]
+        [MaxPool2D(2)]
+        [Conv2D(16, 5, Activation.ReLU)]
+        [MaxPool2D(2)]
+        [SpatialDropout(0.2)]
+        [Dense(120, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(84, Activation.ReLU)]
+        [Dropout(0.5)]
+        [Dense(10)]
+        public partial class LeNet;
+        """;
+
+    /// <summary>The other image paths: Same padding with stride 2, overlapping pooling, dropout per element after an
+    /// image layer (inverted), two convolutions in a row (no fusion), a convolution straight into a Dense (fusion).</summary>
+    public const string ImageVariety = """
+        using CompiledNets;
+
+        namespace Samples.Images;
+
+        [Network(3, 11, 9)]
+        [Conv2D(4, 3, Activation.Tanh, Stride = 2, Padding = Padding.Same)]
+        [Conv2D(5, 2, Activation.Sigmoid)]
+        [MaxPool2D(3, Stride = 2)]
+        [Dropout(0.25, Scaling = DropoutScaling.Inverted)]
+        [Conv2D(3, 1, Activation.ReLU)]
+        [Dense(4)]
+        public partial class ImageVarietyNet;
+        """;
+
     public const string InputDropout = """
         using CompiledNets;
 

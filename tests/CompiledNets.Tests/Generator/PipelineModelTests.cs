@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using CompiledNets.Generator;
+using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
 using CompiledNets.Generator.Parsing;
 

@@ -137,7 +137,7 @@ internal static class Mutations
     private static readonly double[] s_badStdDevs = [0, -0.1, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e-50, 1e39];
     private static readonly double[] s_badBiases = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e39, -1e39];
     private static readonly string[] s_reserved =
-        ["Forward", "Backward", "Loss", "Parameters", "Gradients", "Predict", "Reseed", "TrainStep", "InputSize", "Rows", "Dense1Weights", "Dense3BiasGradients", "_dense2", "_dropout1Mask"];
+        ["Forward", "Backward", "Loss", "Parameters", "Gradients", "Predict", "Reseed", "TrainStep", "InputSize", "Rows", "Dense1Weights", "Dense1BiasGradients", "_dense1", "_dDense1", "Threads", "_threads"];
 
     /// <param name="a">Random choices (which layer, which bad value, …).</param>
     /// <param name="b">More random choices.</param>

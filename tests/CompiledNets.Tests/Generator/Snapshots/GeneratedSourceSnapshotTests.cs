@@ -11,6 +11,8 @@ public class GeneratedSourceSnapshotTests
     [InlineData("SingleDense", NetworkSources.SingleDense)]
     [InlineData("GlobalNamespace", NetworkSources.GlobalNamespace)]
     [InlineData("PartialRecord", NetworkSources.PartialRecord)]
+    [InlineData("LeNet", NetworkSources.LeNet)]
+    [InlineData("ImageVariety", NetworkSources.ImageVariety)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);

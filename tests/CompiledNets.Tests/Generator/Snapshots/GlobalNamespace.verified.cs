@@ -16,7 +16,7 @@ partial class GlobalNet : global::CompiledNets.ICompiledNetwork, global::Compile
     private const int WidestLayer = 5;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 4] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 5] Dense 1 output, ReLU

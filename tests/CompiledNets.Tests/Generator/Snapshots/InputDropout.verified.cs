@@ -18,7 +18,7 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
     private const int WidestLayer = 6;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 6] copy of the last Forward's inputs
     private readonly float[] _inputMask; // [maxBatchSize, 6] Input dropout mask: kept units unscaled, 0 where dropped

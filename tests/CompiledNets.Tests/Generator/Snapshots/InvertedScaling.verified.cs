@@ -18,7 +18,7 @@ partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private const int WidestLayer = 16;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 8] copy of the last Forward's inputs
     private readonly float[] _inputMask; // [maxBatchSize, 8] Input dropout mask: kept units scaled by 1/p, 0 where dropped

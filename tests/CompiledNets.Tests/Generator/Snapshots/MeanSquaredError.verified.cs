@@ -18,7 +18,7 @@ partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::Com
     private const int WidestLayer = 8;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 5] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 8] Dense 1 output, Sigmoid

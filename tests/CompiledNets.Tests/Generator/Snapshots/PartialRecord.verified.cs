@@ -18,7 +18,7 @@ partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::Compil
     private const int WidestLayer = 4;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 4] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 3] Dense 1 output, Tanh

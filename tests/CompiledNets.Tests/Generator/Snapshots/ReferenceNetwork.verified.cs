@@ -18,7 +18,7 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
     private const int WidestLayer = 784;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 784] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 200] Dense 1 output, ReLU

@@ -18,7 +18,7 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
     private const int WidestLayer = 3;
 
     private readonly int _maxBatchSize;
-    private readonly float[] _parameters; // [ParameterCount]: per dense layer, weights [in, out] row-major, then bias [out]
+    private readonly float[] _parameters; // [ParameterCount]: per dense layer in order, weights [in, out] row-major, then bias [out]
     private readonly float[] _gradients;  // [ParameterCount], the layout of _parameters
     private readonly float[] _input; // [maxBatchSize, 3] copy of the last Forward's inputs
     private readonly float[] _dense1; // [maxBatchSize, 2] Dense 1 output, no activation

@@ -1,0 +1,176 @@
+using System.Collections.Generic;
+using CompiledNets.Generator.Emitting;
+using CompiledNets.Generator.Model;
+
+namespace CompiledNets.Generator.Layers;
+
+/// <summary>[Dense(units, activation)]: a fully connected layer; after an image layer it reads the image flattened in [C, H, W] order.</summary>
+internal sealed class DenseKind : LayerKind
+{
+    public override string AttributeName => "CompiledNets.DenseAttribute";
+    public override string Name => "Dense";
+
+    public override LayerModel Parse(LayerContext context)
+    {
+        int units = context.Int(0);
+        if (units < 1)
+            context.Report(Descriptors.UnitsNotPositive, units);
+        ActivationKind activation = context.Activation(1);
+        return new DenseLayerModel(units, activation, WeightSettings.Parse(context, activation));
+    }
+}
+
+/// <param name="Units">Outputs of the layer.</param>
+/// <param name="Activation">The nonlinearity applied to them.</param>
+/// <param name="Weights">How its weights and bias start.</param>
+internal sealed record DenseLayerModel(int Units, ActivationKind Activation, WeightSettings Weights) : LayerModel
+{
+    public override Shape OutputShape(Shape input) => Shape.Flat(Units);
+
+    public override bool HasParameters => true;
+
+    public override decimal ParameterCount(Shape input) => (decimal)input.Size * Units + Units;
+
+    public override string Describe() => Activation == ActivationKind.None ? $"Dense({Units})" : $"Dense({Units}, {Activation})";
+
+    public override PlannedLayer Plan(PlanContext context) => new DenseLayer(context, this);
+}
+
+/// <summary>
+/// A dense layer, with the dropout declared right after it fused in: one kernel writes its activations and the
+/// dropped-out (or, at inference, scaled) copy; backward, the input-gradient kernel also applies the epilogue of the
+/// layer before (its dropout mask and activation derivative) when that layer has one.
+/// </summary>
+internal sealed class DenseLayer : PlannedLayer
+{
+    public DenseLayer(PlanContext context, DenseLayerModel layer) : base(context)
+    {
+        Layer = layer;
+        Number = context.Number("Dense");
+        Inputs = (int)InputShape.Size;
+        long offset = context.ParameterOffset;
+        WeightTensor = new TensorPlan($"dense{Number}.weight", offset, [Inputs, Units]);
+        BiasTensor = new TensorPlan($"dense{Number}.bias", offset + WeightTensor.Length, [Units]);
+        Values = new Buffer("dense" + Number, Units, $"{Title} output, {Names.ActivationComment(layer.Activation)}");
+        DenseGradient = new Buffer("dDense" + Number, Units, $"d(loss)/d({Title} output), then d(loss)/d(pre-activation)");
+        if (context.Following is DropoutLayerModel dropout)
+        {
+            context.TakeFollowing();
+            Dropout = new DropoutPlan($"Dropout {Number}", "dropout" + Number, $"dropout{Number}Mask", Units, Units, dropout.Rate, dropout.Scaling);
+        }
+    }
+
+    public DenseLayerModel Layer { get; }
+    public int Number { get; }
+    public int Inputs { get; }
+    public int Units => Layer.Units;
+    /// <summary>The activations, before any dropout.</summary>
+    public Buffer Values { get; }
+    public Buffer DenseGradient { get; }
+    public DropoutPlan? Dropout { get; }
+    public TensorPlan WeightTensor { get; }
+    public TensorPlan BiasTensor { get; }
+    private string Prefix => "Dense" + Number;
+
+    public override string Title => "Dense " + Number;
+    public override Shape OutputShape => Shape.Flat(Units);
+    public override Buffer Output => Dropout?.Output ?? Values;
+    public override bool HasParameters => true;
+    public override Buffer? Gradient => DenseGradient;
+    public override Epilogue? Epilogue => new(Title, Layer.Activation, Values, Dropout);
+    public override bool FoldsEpilogueOf(PlannedLayer previous) => previous.Epilogue is not null;
+    public override bool BackwardReadsMasks => Dropout is not null;
+    public override IEnumerable<DropoutPlan> Masks() => Dropout is null ? [] : [Dropout];
+    public override IEnumerable<TensorPlan> Tensors() => [WeightTensor, BiasTensor];
+    public override string? TensorLayout => "dense{n}.weight [in, out] and dense{n}.bias [out]";
+
+    public override IEnumerable<Buffer> Buffers()
+    {
+        yield return Values;
+        yield return DenseGradient;
+        if (Dropout is not null)
+        {
+            yield return Dropout.Mask;
+            yield return Dropout.Output;
+        }
+    }
+
+    public override void WriteAccessors(CodeWriter w)
+    {
+        w.Line($"// {Title}: weights [{Inputs}, {Units}] at {WeightTensor.Offset}, bias [{Units}] at {BiasTensor.Offset}.");
+        WeightSettings.WriteAccessors(w, Prefix, WeightTensor, BiasTensor);
+    }
+
+    public override void WriteInit(CodeWriter w) => Layer.Weights.Write(w, Prefix, Inputs, Units);
+
+    private string Header => $"// {Title}: {InputShape.Size} -> {Units}, {Names.ActivationComment(Layer.Activation)}";
+
+    public override void WriteForward(CodeWriter w)
+    {
+        w.Line();
+        w.Line(Header);
+        w.Line($"var {Values.Name} = Rows({Values.Field}, {Units});");
+        string product = $"{Names.Kernels}.Dense.Forward({Values.Name}, {Source.Name}, {Prefix}Weights, {Prefix}Bias, batchSize, {Inputs}, {Units}, {Names.Activation(Layer.Activation)}";
+        if (Dropout is null)
+        {
+            w.Line($"{product}, weightsFinite: _parametersFinite, threads: _threads);");
+            return;
+        }
+        using (Dropout.OpenTrainingBranch(w))
+            w.Line($"{product}, dropped: {Dropout.Output.Name}, mask: mask, weightsFinite: _parametersFinite, threads: _threads);");
+        using (w.Open("else"))
+            w.Line($"{product}, dropped: {Dropout.Output.Name}, scale: {(Dropout.Inverted ? "1f" : Literals.Float(Dropout.Keep))}, weightsFinite: _parametersFinite, threads: _threads);");
+    }
+
+    public override void WriteBackward(CodeWriter w)
+    {
+        string d = DenseGradient.Name;
+        // Unless the layer after this one already went through them, undo the dropout and the activation here.
+        if (!GradientIsPreActivation && Dropout is not null)
+        {
+            w.Line();
+            Dropout.WriteBackward(w, d, d, $"{Names.Tensor}.Multiply({d}, Rows({Dropout.Mask.Field}, {Dropout.Mask.Width}), {d});");
+        }
+        w.Line();
+        w.Line(Header);
+        if (!GradientIsPreActivation && Layer.Activation != ActivationKind.None)
+            w.Line($"{Names.Kernels}.Activations.{Layer.Activation}Backward({d}, Rows({Values.Field}, {Units}));");
+        w.Line($"{Names.Kernels}.Dense.BackwardParameters({Prefix}WeightGradients, {Prefix}BiasGradients, {d}, Rows({Source.Field}, {Inputs}), batchSize, {Inputs}, {Units}, threads: _threads);");
+        if (WritesInputGradient)
+            WriteInputGradient(w, Previous!);
+    }
+
+    /// <summary>
+    /// The gradient passed to the layer before, in one kernel: back through the weights, then, when the layer before has
+    /// an epilogue, through its dropout (the mask while training, the inference scaling otherwise) and its activation,
+    /// so that it arrives as d(loss)/d(pre-activation).
+    /// </summary>
+    private void WriteInputGradient(CodeWriter w, PlannedLayer previous)
+    {
+        Buffer before = previous.Gradient!;
+        Epilogue? epilogue = previous.Epilogue;
+        DropoutPlan? dropout = epilogue?.Dropout;
+        ActivationKind activation = epilogue?.Activation ?? ActivationKind.None;
+        string through = dropout is null ? "" : $", {dropout.Title} ({(dropout.Inverted ? "kept units only, scaled by 1/p" : "kept units only")})";
+        string derivative = activation == ActivationKind.None ? "" : $" and {epilogue!.Title}'s {activation}";
+        w.Line();
+        w.Line($"// Back through {Title}'s weights{through}{derivative}");
+        w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
+        string product = $"{Names.Kernels}.Dense.BackwardInput({before.Name}, {DenseGradient.Name}, {Prefix}Weights, batchSize, {Inputs}, {Units}";
+        string withActivation = epilogue is null ? product : $"{product}, {Names.Activation(activation)}, Rows({epilogue.Values.Field}, {epilogue.Values.Width})";
+        const string Tail = ", weightsFinite: _parametersFinite, threads: _threads);";
+        if (dropout is null)
+        {
+            w.Line((activation == ActivationKind.None ? product : withActivation) + Tail);
+            return;
+        }
+        using (w.Open("if (_training)"))
+            w.Line($"{withActivation}, mask: Rows({dropout.Mask.Field}, {dropout.Mask.Width}){Tail}");
+        using (w.Open("else"))
+        {
+            w.Line(dropout.Inverted
+                ? (activation == ActivationKind.None ? product : withActivation) + Tail
+                : $"{withActivation}, scale: {Literals.Float(dropout.Keep)}{Tail}");
+        }
+    }
+}
