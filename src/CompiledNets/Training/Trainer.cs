@@ -27,7 +27,7 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
     /// <param name="shuffleSeed">Seeds the order of examples in every epoch.</param>
     /// <param name="threads">
     /// Threads each training step (and evaluation) splits its batch between: sets the network's
-    /// <see cref="IThreadedNetwork.Threads"/> (every generated network has it). The results do not depend on it.
+    /// <see cref="IThreadedNetwork.Threads"/>, which stays set after training. The results do not depend on it.
     /// </param>
     public Trainer(TNetwork network, IOptimizer optimizer, int batchSize = 128, ulong shuffleSeed = 0, int threads = 1)
     {
@@ -36,13 +36,7 @@ public sealed class Trainer<TNetwork> where TNetwork : IClassifierNetwork
         if (batchSize < 1 || batchSize > network.MaxBatchSize)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
                 $"Must be between 1 and the network's MaxBatchSize ({network.MaxBatchSize}).");
-        Kernels.KernelThreads.Check(threads, nameof(threads));
-        if (threads != 1)
-        {
-            if (network is not IThreadedNetwork threaded)
-                throw new ArgumentException($"{network.GetType().Name} does not implement {nameof(IThreadedNetwork)}, so it cannot use threads.", nameof(threads));
-            threaded.Threads = threads;
-        }
+        network.Threads = Kernels.KernelThreads.Check(threads, nameof(threads));
         _network = network;
         _optimizer = optimizer;
         _batchSize = batchSize;
