@@ -5,9 +5,10 @@ namespace CompiledNets;
 
 /// <summary>
 /// What every generated network offers, whatever its loss. The generator implements it on each
-/// <see cref="NetworkAttribute"/> class; the sizes are also there as constants (<c>N.InputSize</c>, ...).
+/// <see cref="NetworkAttribute"/> class; the sizes are also there as constants (<c>N.InputSize</c>, ...). Every network
+/// can split its batches between threads (<see cref="IThreadedNetwork.Threads"/>).
 /// </summary>
-public interface ICompiledNetwork
+public interface ICompiledNetwork : IThreadedNetwork
 {
     /// <summary>Values per input example.</summary>
     int InputSize { get; }

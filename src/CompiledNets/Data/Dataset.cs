@@ -14,13 +14,8 @@ public sealed class Dataset
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
-        if ((long)labels.Length * features != images.Length)
-            throw new ArgumentException(
-                $"{labels.Length} labels need {(long)labels.Length * features} values of {features} features, but there are {images.Length}.",
-                nameof(images));
-        Images = images;
-        Labels = labels;
-        Features = features;
+        ExampleRows.Check(images.Length, labels.Length, features, "features", nameof(images));
+        (Images, Labels, Features) = (images, labels, features);
     }
 
     /// <summary>The examples, <see cref="Count"/> × <see cref="Features"/>, row-major.</summary>

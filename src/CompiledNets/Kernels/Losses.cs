@@ -3,39 +3,12 @@ using System.Numerics.Tensors;
 
 namespace CompiledNets.Kernels;
 
-/// <summary>The losses and their gradients with respect to the last layer's outputs, averaged over the batch.</summary>
+/// <summary>
+/// Mean squared error and its gradient with respect to the last layer's outputs, averaged over the batch, and the softmax
+/// that turns logits into probabilities. Softmax cross-entropy and its gradient are <see cref="SoftmaxCrossEntropy"/>.
+/// </summary>
 public static class Losses
 {
-    /// <summary>Mean over the batch of <c>logsumexp(logits) − logits[label]</c> (computed stably, in double).</summary>
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes)
-    {
-        double total = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            ReadOnlySpan<float> row = logits.Slice(b * classes, classes);
-            float max = TensorPrimitives.Max(row);
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-                sum += Math.Exp(row[c] - max);
-            total += max + Math.Log(sum) - row[labels[b]];
-        }
-        return (float)(total / batch);
-    }
-
-    /// <summary><c>dLogits = (softmax(logits) − onehot(label)) / batch</c>.</summary>
-    public static void SoftmaxCrossEntropyBackward(Span<float> dLogits, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels,
-        int batch, int classes)
-    {
-        float invBatch = 1f / batch;
-        for (int b = 0; b < batch; b++)
-        {
-            Span<float> dRow = dLogits.Slice(b * classes, classes);
-            Softmax(logits.Slice(b * classes, classes), dRow);
-            dRow[labels[b]] -= 1f;
-            TensorPrimitives.Multiply(dRow, invBatch, dRow);
-        }
-    }
-
     /// <summary>Mean over all batch × outputs values of <c>(y − t)²</c>.</summary>
     public static float MeanSquaredError(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int count)
     {

@@ -5,10 +5,10 @@ using System.Runtime.CompilerServices;
 namespace CompiledNets.Kernels;
 
 /// <summary>
-/// Softmax cross-entropy and its gradient over a whole batch at once: the same quantities as
-/// <see cref="Losses.SoftmaxCrossEntropy"/> and <see cref="Losses.SoftmaxCrossEntropyBackward"/>, but with one
-/// vectorized exponential over all batch × classes values instead of a few short calls per row (with 10 classes, the
-/// per-row calls cost more than the arithmetic).
+/// Softmax cross-entropy and its gradient with respect to the logits, averaged over the batch: the loss of
+/// <see cref="LossFunction.SoftmaxCrossEntropy"/> networks. Each row is shifted by its maximum, so logits of any size give
+/// finite results, and the whole batch goes through one vectorized exponential over all batch × classes values instead
+/// of a few short calls per row (with 10 classes, the per-row calls cost more than the arithmetic).
 /// </summary>
 public static class SoftmaxCrossEntropy
 {

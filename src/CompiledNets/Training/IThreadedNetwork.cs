@@ -1,8 +1,8 @@
 namespace CompiledNets;
 
 /// <summary>
-/// A network whose forward and backward passes can split each batch between threads. Every generated network
-/// implements it; <see cref="Trainer{TNetwork}"/> uses it for its <c>threads</c> option.
+/// A network whose forward and backward passes can split each batch between threads. Every
+/// <see cref="ICompiledNetwork"/> is one; <see cref="Trainer{TNetwork}"/> sets it from its <c>threads</c> option.
 /// </summary>
 public interface IThreadedNetwork
 {

@@ -64,7 +64,7 @@ public class ThreadedTrainingTests
         var data = new Dataset(ImageLike(300 * ReferenceNet.InputSize, seed: 5), Labels(300, seed: 6), ReferenceNet.InputSize);
         float[] Train(int threads)
         {
-            var network = new ReferenceNet(maxBatchSize: 64, seed: 7);
+            var network = new ReferenceNet(maxBatchSize: 64, seed: 7) { Threads = 3 }; // the trainer's setting wins, 1 included
             var trainer = new Trainer<ReferenceNet>(network, new Adam(), batchSize: 64, shuffleSeed: 8, threads: threads);
             Assert.Equal(threads, network.Threads);
             trainer.TrainEpoch(data);
@@ -94,7 +94,8 @@ public class ThreadedTrainingTests
         var network = new ReferenceNet(maxBatchSize: 4);
         Assert.Throws<ArgumentOutOfRangeException>(() => network.Threads = 0);
         Assert.Equal(1, network.Threads);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer<ReferenceNet>(network, new Adam(), batchSize: 4, threads: 0));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer<ReferenceNet>(network, new Adam(), batchSize: 4, threads: 0));
+        Assert.Equal("threads", e.ParamName);
     }
 
     /// <summary>Values in [0, 1) with about half exactly zero, in runs, like image background.</summary>

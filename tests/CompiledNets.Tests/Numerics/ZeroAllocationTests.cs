@@ -85,6 +85,35 @@ public class ZeroAllocationTests
     }
 
     /// <summary>
+    /// An epoch and an evaluation of either trainer allocate nothing once warmed up (an epoch allocates its order of
+    /// examples only when the data set's size changes). Two epochs of 200 batches each, so a per-batch allocation would
+    /// show even if a few bytes per epoch were let through.
+    /// </summary>
+    [Fact]
+    public void Trainer_epochs_and_evaluations_allocate_nothing_per_batch()
+    {
+        const int examples = 200 * 4; // 200 batches of 4
+        var classifier = new Trainer<Training.BlobNet>(new Training.BlobNet(maxBatchSize: 4, seed: 1), new Adam(1e-4f), batchSize: 4);
+        var classes = new Dataset(TestData.Gaussian(examples * 2, seed: 2), TestData.Labels(examples, 2, seed: 3), features: 2);
+        var regression = new RegressionTrainer<SmallRegressionNet>(new SmallRegressionNet(maxBatchSize: 4, seed: 4), new Adam(1e-4f), batchSize: 4);
+        var targets = new RegressionDataset(TestData.Gaussian(examples * SmallRegressionNet.InputSize, seed: 5),
+            TestData.Gaussian(examples * SmallRegressionNet.OutputSize, seed: 6), SmallRegressionNet.InputSize, SmallRegressionNet.OutputSize);
+        void Epochs()
+        {
+            classifier.TrainEpoch(classes);
+            classifier.Evaluate(classes);
+            regression.TrainEpoch(targets);
+            regression.Evaluate(targets);
+        }
+        WarmUp(Epochs);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Epochs();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{allocated} bytes allocated by two epochs of 200 batches and two evaluations");
+    }
+
+    /// <summary>
     /// Runs <paramref name="step"/> until the runtime has stopped compiling: at least 50 times (past tiered compilation's
     /// 30-call threshold), then until no method was compiled anywhere in the process for 300 ms (at most 10 s). One call
     /// is not enough: in measured repetitions right after it, the thread reaching a call-count threshold allocated
