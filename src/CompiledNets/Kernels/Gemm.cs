@@ -266,22 +266,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary>A list of at least <paramref name="length"/> ints for this thread (allocated once, then reused).</summary>
-    private static int[] ListBuffer(int length)
-    {
-        int[]? list = t_list;
-        if (list is null || list.Length < length)
-            t_list = list = new int[Math.Max(length, 1024)];
-        return list;
-    }
+    private static int[] ListBuffer(int length) => ThreadBuffers.Ints(ref t_list, length, 1024);
 
     /// <summary>A buffer of at least <paramref name="length"/> floats for this thread (allocated once, then reused).</summary>
-    internal static float[] TransposeBuffer(int length)
-    {
-        float[]? buffer = t_transposed;
-        if (buffer is null || buffer.Length < length)
-            t_transposed = buffer = new float[Math.Max(length, 4096)];
-        return buffer;
-    }
+    internal static float[] TransposeBuffer(int length) => ThreadBuffers.Floats(ref t_transposed, length, 4096);
 
     /// <summary>Whether the finishing step is done on whole rows after the product rather than in the tiles.</summary>
     private static bool FinishesByRow(ref GemmJob job) =>
