@@ -15,6 +15,8 @@ internal unsafe interface IImageOps
     static abstract void Clear(float* destination, int count);
     /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
     static abstract void Add(float* destination, float* source, int count);
+    /// <summary><c>destination[i] = source[i] · factor</c> for i &lt; count (the two may be the same row).</summary>
+    static abstract void Multiply(float* destination, float* source, int count, float factor);
     /// <summary><c>row[i] = row[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
     static abstract void AddBias(float* row, int count, float bias, bool relu);
     /// <summary><c>destination[i] = source[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
@@ -99,6 +101,19 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(float* destination, float* source, int count, float factor)
+    {
+        int w = TS.Width, i = 0;
+        TV f = TS.Broadcast(factor);
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Multiply(TS.Load(source + i), f));
+        if (i < count)
+        {
+            TV lanes = TS.FirstLanes(count - i);
+            TS.StoreMasked(destination + i, TS.Multiply(TS.LoadMasked(source + i, lanes), f), lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddBias(float* row, int count, float bias, bool relu) => CopyAddBias(row, row, count, bias, relu);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -153,6 +168,11 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static void Add(float* destination, float* source, int count)
     {
         for (int i = 0; i < count; i++) destination[i] += source[i];
+    }
+
+    public static void Multiply(float* destination, float* source, int count, float factor)
+    {
+        for (int i = 0; i < count; i++) destination[i] = source[i] * factor;
     }
 
     public static void AddBias(float* row, int count, float bias, bool relu) => CopyAddBias(row, row, count, bias, relu);
