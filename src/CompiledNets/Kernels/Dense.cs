@@ -307,22 +307,10 @@ public static unsafe class Dense
     [ThreadStatic] private static float[]? t_partial;
 
     /// <summary>The second half's partial sums of a split forward product, for this thread (allocated once, then reused).</summary>
-    private static float[] PartialBuffer(int length)
-    {
-        float[]? buffer = t_partial;
-        if (buffer is null || buffer.Length < length)
-            t_partial = buffer = new float[Math.Max(length, 4096)];
-        return buffer;
-    }
+    private static float[] PartialBuffer(int length) => ThreadBuffers.Floats(ref t_partial, length, 4096);
 
     /// <summary>A buffer for a transposed weight matrix, for this thread (allocated once, then reused).</summary>
-    private static float[] WeightsBuffer(int length)
-    {
-        float[]? buffer = t_weightsTransposed;
-        if (buffer is null || buffer.Length < length)
-            t_weightsTransposed = buffer = new float[Math.Max(length, 4096)];
-        return buffer;
-    }
+    private static float[] WeightsBuffer(int length) => ThreadBuffers.Floats(ref t_weightsTransposed, length, 4096);
 
     /// <summary><c>sums[j] = Σ_b values[b, j]</c>, one row at a time.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -49,6 +49,15 @@ internal unsafe struct GemmJob
     public Activation Activation;
     public float* Bias, Mask, Dropped, ActivationOutput;
     public float Scale;
+    /// <summary>
+    /// When not null, the terms of the product are these <see cref="TermCount"/> values of p, ascending, in every tile
+    /// (instead of 0..K−1, or the non-zero ones): <c>C(i, j) = Σ_t A(i, Terms[t]) · B(Terms[t], j)</c>, and K and
+    /// <see cref="SkipZeros"/> are not read. With <c>Ldb = 1</c> and A holding its values at those columns this is a
+    /// convolution: row p of B starts at offset p, so the terms pick the input's window offsets (see Conv2D).
+    /// Not for the split products (<see cref="Gemm.RunSplitInner"/>) nor a transposed A.
+    /// </summary>
+    public int* Terms;
+    public int TermCount;
 }
 
 /// <summary>
@@ -102,7 +111,7 @@ internal static unsafe class Gemm
     public static void Run(ref GemmJob job, int threads)
     {
         if (job.M <= 0 || job.N <= 0) return;
-        if ((long)job.M * job.N * job.K < MinimumSplitWork) threads = 1;
+        if ((long)job.M * job.N * (job.Terms != null ? job.TermCount : job.K) < MinimumSplitWork) threads = 1;
         int blocks = (job.M + TileRows - 1) / TileRows;
         int parts = threads <= 1 ? 1 : Math.Min(blocks, PartsPerThread * Math.Min(threads, KernelThreads.Available));
         if (parts <= 1)
@@ -266,22 +275,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary>A list of at least <paramref name="length"/> ints for this thread (allocated once, then reused).</summary>
-    private static int[] ListBuffer(int length)
-    {
-        int[]? list = t_list;
-        if (list is null || list.Length < length)
-            t_list = list = new int[Math.Max(length, 1024)];
-        return list;
-    }
+    private static int[] ListBuffer(int length) => ThreadBuffers.Ints(ref t_list, length, 1024);
 
     /// <summary>A buffer of at least <paramref name="length"/> floats for this thread (allocated once, then reused).</summary>
-    internal static float[] TransposeBuffer(int length)
-    {
-        float[]? buffer = t_transposed;
-        if (buffer is null || buffer.Length < length)
-            t_transposed = buffer = new float[Math.Max(length, 4096)];
-        return buffer;
-    }
+    internal static float[] TransposeBuffer(int length) => ThreadBuffers.Floats(ref t_transposed, length, 4096);
 
     /// <summary>Whether the finishing step is done on whole rows after the product rather than in the tiles.</summary>
     private static bool FinishesByRow(ref GemmJob job) =>
@@ -296,7 +293,7 @@ internal static unsafe class Gemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Rows(ref GemmJob job, int first, int last)
         {
-            if (job.ARowStride == 1 && job.AColumnStride != 1 && last - first > 1 && job.K > 0)
+            if (job.ARowStride == 1 && job.AColumnStride != 1 && last - first > 1 && job.K > 0 && job.Terms == null)
             {
                 // A is a transpose (A(i, p) = A[p · cs + i], e.g. a layer's input for its weight gradient): the rows of A
                 // are strided columns in memory, every p of a row on another page. Transpose this part's rows first.
@@ -336,10 +333,11 @@ internal static unsafe class Gemm
             bool partial = job.N % w != 0;
             // Columns in panels whose part of B fits in half the L2 (all of them when B does): every tile of rows reads
             // the panel from L2 rather than all of B from memory.
-            int panel = CacheSizes.PanelVectors(job.K, w, vectors);
+            int panel = CacheSizes.PanelVectors(job.Terms != null ? job.TermCount : job.K, w, vectors);
             bool byRow = FinishesByRow(ref job);
-            fixed (int* list = ListBuffer(job.K + TS.Width))
+            fixed (int* buffer = job.Terms != null ? null : ListBuffer(job.K + TS.Width))
             {
+                int* list = job.Terms != null ? job.Terms : buffer;
                 for (int from = 0; from < vectors; from += panel)
                 {
                     int to = Math.Min(vectors, from + panel);
@@ -386,11 +384,13 @@ internal static unsafe class Gemm
 
         /// <summary>
         /// The indices p in [0, K) where A(i, p) is not zero for some row i in [<paramref name="row"/>, row + rows); all
-        /// of them unless the job skips zeros. Returns how many.
+        /// of them unless the job skips zeros. Returns how many. A job with its own <see cref="GemmJob.Terms"/> (then
+        /// <paramref name="list"/>) keeps them.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int NonZeroTerms(ref GemmJob job, int row, int rows, int* list)
         {
+            if (job.Terms != null) return job.TermCount; // the list is the job's own
             int k = job.K;
             if (!job.SkipZeros)
             {
@@ -1048,8 +1048,10 @@ internal static unsafe class Gemm
             float* c = job.C + i * job.Ldc;
             float* a = job.A + i * job.ARowStride;
             new Span<float>(c, n).Clear();
-            for (int p = 0; p < k; p++)
+            int terms = job.Terms != null ? job.TermCount : k;
+            for (int t = 0; t < terms; t++)
             {
+                int p = job.Terms != null ? job.Terms[t] : t;
                 float x = a[p * job.AColumnStride];
                 if (x == 0f && job.SkipZeros) continue;
                 float* b = job.B + p * job.Ldb;

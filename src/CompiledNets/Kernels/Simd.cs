@@ -54,6 +54,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract TV Sqrt(TV a);
     /// <summary>Zero where <c>|x| &lt; limit</c>, <paramref name="x"/> elsewhere (NaN lanes are kept).</summary>
     static abstract TV ZeroWhereSmall(TV x, TV limit);
+    /// <summary>The sum of the lanes, added in a fixed order (so the same vector always gives the same bits).</summary>
+    static abstract float Sum(TV v);
 }
 
 /// <summary>AVX-512: 16 floats per vector, masked loads and stores in hardware.</summary>
@@ -98,6 +100,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ZeroWhereSmall(Vector512<float> x, Vector512<float> limit) =>
         Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), limit), Vector512<float>.Zero, x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
 }
 
 /// <summary>AVX2 with FMA: 8 floats per vector; <c>vmaskmovps</c> for the masked lanes.</summary>
@@ -136,6 +139,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ZeroWhereSmall(Vector256<float> x, Vector256<float> limit) =>
         Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), limit), Vector256<float>.Zero, x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector256.Sum(v);
 }
 
 /// <summary>
@@ -199,6 +203,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ZeroWhereSmall(Vector128<float> x, Vector128<float> limit) =>
         Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(x), limit), Vector128<float>.Zero, x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> v) => Vector128.Sum(v);
 }
 
 /// <summary>Which vector width the kernels run at: decided once, from the hardware, when the process first needs it.</summary>

@@ -1,0 +1,557 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CompiledNets.Kernels;
+
+/// <summary>
+/// The forward and backward passes of a two-dimensional convolution over flat NCHW spans. Layouts, each example
+/// row-major: input [batch, C, H, W], output [batch, F, OH, OW], weights [F, C, k, k] (PyTorch's layout), bias [F]; the
+/// shape is a <see cref="Conv2DGeometry"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Stride 1 (the common case) runs on the grid of the padded input: output position (oy, ox) is grid index
+/// <c>oy · W′ + ox</c> (W′ the padded width), and the input under weight (c, ky, kx) is then at a fixed offset from it, so
+/// every product reads the input where it is and no patch matrix is built. The forward pass is the register-blocked
+/// product of the dense layers, <c>weights · input</c>, its inner terms walked through the weights' offsets; bias and
+/// activation are applied as each example's outputs are taken out of the grid. The weight gradient sums
+/// <c>dOutput[f, j] · input[offset(c, ky, kx) + j]</c> over the grid in vector accumulators, 4 filters × 5 weights at a
+/// time (2 × 5 with 16 vector registers). The input gradient is the product <c>weightsᵀ · dOutput</c> on the grid, each
+/// of its rows added onto the input gradient at its weight's offset. The grid has <c>k − 1</c> columns per row that are
+/// not outputs: they cost that share of the work and are dropped (or are zero, which is exact as long as the other
+/// operand is finite: a weight gradient with a non-finite input, or an input gradient with non-finite weights, takes
+/// the patch path below instead, so that 0 · ∞ gives NaN exactly where the definition does).
+/// </para>
+/// <para>
+/// Other strides unfold each example's windows into a patch matrix (im2col) in a buffer of the thread and multiply it;
+/// the input gradient folds the product back (col2im, adding where windows overlap). A 1 × 1 convolution with stride 1
+/// and no padding multiplies the input in place. Buffers are allocated once per thread, then reused.
+/// </para>
+/// <para>
+/// Threads: <c>threads</c> greater than 1 splits the examples between threads (capped at the processor count). The
+/// forward pass and the input gradient compute each example the same way on any thread. The weight and bias gradients
+/// are summed over the examples in a fixed number of parts decided by the batch size alone (up to
+/// <see cref="ParameterParts"/>), each part summing its examples in order, and the parts are added in order; so results
+/// are identical, bit for bit, for every thread count.
+/// </para>
+/// </remarks>
+public static unsafe class Conv2D
+{
+    /// <summary>The most parts the weight gradient's sum over the batch is split into (one per example for smaller batches).</summary>
+    public const int ParameterParts = 8;
+
+    /// <summary>The most floats of weights laid out by grid offset (the forward pass's left operand) before a stride-1 convolution takes the patch path.</summary>
+    private const long MaxSpreadWeights = 1 << 22;
+
+    /// <summary>The padded inputs and grid output gradients the weight gradient prepares at a time, per thread.</summary>
+    private const int ChunkBytes = 256 * 1024;
+
+    [ThreadStatic] private static float[]? t_patches;
+    [ThreadStatic] private static float[]? t_padded;
+    [ThreadStatic] private static float[]? t_grid;
+    [ThreadStatic] private static float[]? t_product;
+    [ThreadStatic] private static float[]? t_shared;
+    [ThreadStatic] private static int[]? t_offsets;
+
+    /// <summary><c>output = activation(convolution(input, weights) + bias)</c>.</summary>
+    /// <param name="output">[batch, F, OH, OW].</param>
+    /// <param name="input">[batch, C, H, W].</param>
+    /// <param name="weights">[F, C, k, k].</param>
+    /// <param name="bias">[F].</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="activation">Applied to each output: <see cref="Activation.None"/>, ReLU, Tanh or Sigmoid.</param>
+    /// <param name="threads">Threads to split the examples between (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, <paramref name="threads"/> below 1, or the activation unknown.</exception>
+    public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        int batch, Conv2DGeometry geometry, Activation activation = Activation.None, int threads = 1)
+        => Forward(Simd.Level, output, input, weights, bias, batch, geometry, activation, threads);
+
+    /// <summary>
+    /// <c>dWeights = Σ_b dOutput_b ⋆ input_b</c> and <c>dBias = Σ_b Σ_positions dOutput_b</c>, overwriting both.
+    /// </summary>
+    /// <param name="dWeights">[F, C, k, k].</param>
+    /// <param name="dBias">[F].</param>
+    /// <param name="dOutput">[batch, F, OH, OW]: the gradient with respect to the pre-activation (the caller has applied the activation's derivative).</param>
+    /// <param name="input">[batch, C, H, W]: the layer's input in the forward pass.</param>
+    /// <param name="batch">Examples (0 or more; 0 gives zero gradients).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="threads">Threads to split the examples between (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative or <paramref name="threads"/> below 1.</exception>
+    public static void BackwardParameters(Span<float> dWeights, Span<float> dBias, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input,
+        int batch, Conv2DGeometry geometry, int threads = 1)
+        => BackwardParameters(Simd.Level, dWeights, dBias, dOutput, input, batch, geometry, threads);
+
+    /// <summary><c>dInput = transposed convolution of dOutput with weights</c>: the gradient with respect to the layer's input, overwritten.</summary>
+    /// <param name="dInput">[batch, C, H, W].</param>
+    /// <param name="dOutput">[batch, F, OH, OW]: the gradient with respect to the pre-activation.</param>
+    /// <param name="weights">[F, C, k, k].</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="threads">Threads to split the examples between (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative or <paramref name="threads"/> below 1.</exception>
+    public static void BackwardInput(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
+        int batch, Conv2DGeometry geometry, int threads = 1)
+        => BackwardInput(Simd.Level, dInput, dOutput, weights, batch, geometry, threads);
+
+    /// <summary>How a pass computes: the input as its own patch matrix, on the grid, or through a patch matrix.</summary>
+    internal enum Method : byte { Pointwise, Grid, Patches }
+
+    /// <summary>The method each pass takes for <paramref name="g"/> (when its operands are finite): for tests and probes.</summary>
+    internal static (Method Forward, Method WeightGradient, Method InputGradient) Methods(in Conv2DGeometry g)
+    {
+        if (Pointwise(g)) return (Method.Pointwise, Method.Grid, Method.Pointwise);
+        if (!GridShape.Applies(g)) return (Method.Patches, Method.Patches, Method.Patches);
+        bool spread = (long)g.Filters * new GridShape(g).OffsetSpan(g) <= MaxSpreadWeights;
+        return (spread ? Method.Grid : Method.Patches, Method.Grid, Method.Grid);
+    }
+
+    /// <summary><see cref="Forward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, Activation, int)"/> at a chosen vector level (for tests; the level must be supported).</summary>
+    internal static void Forward(SimdLevel level, Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, int batch, Conv2DGeometry geometry, Activation activation, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Length(output.Length, (long)batch * geometry.OutputSize, nameof(output));
+        KernelArguments.Length(input.Length, (long)batch * geometry.InputSize, nameof(input));
+        KernelArguments.Length(weights.Length, geometry.WeightCount, nameof(weights));
+        KernelArguments.Length(bias.Length, geometry.Filters, nameof(bias));
+        KernelArguments.CheckActivation(activation);
+        if (batch == 0) return;
+        Method method = Methods(geometry).Forward;
+        var grid = method == Method.Grid ? new GridShape(geometry) : default;
+        int span = method == Method.Grid ? grid.OffsetSpan(geometry) : 0;
+        fixed (float* y = output, x = input, w = weights, b = bias)
+        fixed (float* spread = method == Method.Grid ? Scratch(ref t_shared, (long)geometry.Filters * span) : null)
+        fixed (int* offsets = method == Method.Grid ? Offsets(geometry.PatchSize) : null)
+        {
+            var state = new State
+            {
+                Output = y, Input = x, Weights = w, Bias = b, Batch = batch, Geometry = geometry, Activation = activation,
+                Level = level, Method = method, Grid = grid, Offsets = offsets,
+            };
+            if (method == Method.Grid)
+            {
+                // The weights laid out by offset: column offset(p) of row f holds weight (f, p); the other columns are never read.
+                grid.Offsets(offsets, geometry);
+                int patch = geometry.PatchSize;
+                for (int f = 0; f < geometry.Filters; f++)
+                    for (int p = 0; p < patch; p++)
+                        spread[(long)f * span + offsets[p]] = w[(long)f * patch + p];
+                state.Weights = spread;
+                state.WeightStride = span;
+            }
+            RunExamples(ref state, threads, &Part<ForwardPass>);
+        }
+    }
+
+    /// <summary><see cref="BackwardInput(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, int)"/> at a chosen vector level.</summary>
+    internal static void BackwardInput(SimdLevel level, Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights,
+        int batch, Conv2DGeometry geometry, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Length(dInput.Length, (long)batch * geometry.InputSize, nameof(dInput));
+        KernelArguments.Length(dOutput.Length, (long)batch * geometry.OutputSize, nameof(dOutput));
+        KernelArguments.Length(weights.Length, geometry.WeightCount, nameof(weights));
+        if (batch == 0) return;
+        int k = geometry.PatchSize, f = geometry.Filters;
+        Method method = Methods(geometry).InputGradient;
+        // The grid's positions that are not outputs are zero in dOutput's grid; their products stay zero only with finite weights.
+        if (method == Method.Grid && !Checks.AllFinite(weights.Slice(0, geometry.WeightCount))) method = Method.Patches;
+        // The product multiplies by weightsᵀ [C·k·k, F] row by row: transposed once, shared by the threads.
+        fixed (float* dx = dInput, dy = dOutput, w = weights, wt = Scratch(ref t_shared, (long)k * f))
+        fixed (int* offsets = method == Method.Grid ? Offsets(k) : null)
+        {
+            Transpose.Run(w, k, wt, f, f, k);
+            var state = new State { Output = dy, Input = dx, Weights = wt, Batch = batch, Geometry = geometry, Level = level, Method = method };
+            if (method == Method.Grid)
+            {
+                state.Grid = new GridShape(geometry);
+                state.Grid.Offsets(offsets, geometry);
+                state.Offsets = offsets;
+            }
+            RunExamples(ref state, threads, &Part<InputGradientPass>);
+        }
+    }
+
+    /// <summary><see cref="BackwardParameters(Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, int)"/> at a chosen vector level.</summary>
+    internal static void BackwardParameters(SimdLevel level, Span<float> dWeights, Span<float> dBias, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> input, int batch, Conv2DGeometry geometry, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Length(dWeights.Length, geometry.WeightCount, nameof(dWeights));
+        KernelArguments.Length(dBias.Length, geometry.Filters, nameof(dBias));
+        KernelArguments.Length(dOutput.Length, (long)batch * geometry.OutputSize, nameof(dOutput));
+        KernelArguments.Length(input.Length, (long)batch * geometry.InputSize, nameof(input));
+        int weightCount = geometry.WeightCount, filters = geometry.Filters;
+        if (batch == 0)
+        {
+            dWeights.Slice(0, weightCount).Clear();
+            dBias.Slice(0, filters).Clear();
+            return;
+        }
+        bool finite = Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
+        Method method = Methods(geometry).WeightGradient;
+        // The grid's positions that are not outputs read the input against zero gradients: exact only for a finite input.
+        if (!finite) method = Method.Patches;
+        int parts = Math.Min(batch, ParameterParts);
+        // Part 0 sums into dWeights and dBias; parts 1.. into their own slices of the shared buffer, added at the end.
+        long stride = weightCount + filters;
+        fixed (float* dw = dWeights, db = dBias, dy = dOutput, x = input, partial = Scratch(ref t_shared, (parts - 1) * stride))
+        fixed (int* offsets = method == Method.Grid ? Offsets(geometry.PatchSize) : null)
+        {
+            var state = new State
+            {
+                Output = dy, Input = x, Weights = dw, Bias = db, Partial = partial, Batch = batch, Geometry = geometry, Level = level,
+                Method = method,
+                // The patch path's product skips the positions where every filter's gradient is zero: exact for a finite input.
+                SkipZeros = finite,
+            };
+            if (method == Method.Grid)
+            {
+                state.Grid = new GridShape(geometry);
+                state.Grid.Offsets(offsets, geometry);
+                state.Offsets = offsets;
+            }
+            bool split = threads > 1 && (long)batch * geometry.MultiplyAddsPerExample >= Gemm.MinimumSplitWork;
+            if (split) Workers.Run(threads, parts, &Part<WeightGradientPass>, &state);
+            else
+                for (int part = 0; part < parts; part++) Part<WeightGradientPass>(&state, part, parts);
+            for (int part = 1; part < parts; part++)
+            {
+                float* slice = partial + (part - 1) * stride;
+                TensorPrimitives.Add(dWeights.Slice(0, weightCount), new ReadOnlySpan<float>(slice, weightCount), dWeights.Slice(0, weightCount));
+                TensorPrimitives.Add(dBias.Slice(0, filters), new ReadOnlySpan<float>(slice + weightCount, filters), dBias.Slice(0, filters));
+            }
+        }
+    }
+
+    /// <summary>What a part of a pass needs: raw pointers, so that it can be handed to helper threads without allocating.</summary>
+    private struct State
+    {
+        /// <summary>Forward: the output; backward: dOutput.</summary>
+        public float* Output;
+        /// <summary>Forward and weight gradient: the input; input gradient: dInput.</summary>
+        public float* Input;
+        /// <summary>
+        /// Forward: the weights (on the grid: laid out by offset, rows <see cref="WeightStride"/> apart); input gradient:
+        /// the transposed weights; weight gradient: dWeights.
+        /// </summary>
+        public float* Weights;
+        public nint WeightStride;
+        /// <summary>Forward: the bias; weight gradient: dBias.</summary>
+        public float* Bias;
+        /// <summary>Weight gradient: the sums of parts 1.., each [weights, then bias].</summary>
+        public float* Partial;
+        /// <summary>On the grid: the offset of each weight.</summary>
+        public int* Offsets;
+        public int Batch;
+        public Conv2DGeometry Geometry;
+        public GridShape Grid;
+        public Activation Activation;
+        public SimdLevel Level;
+        public Method Method;
+        public bool SkipZeros;
+    }
+
+    /// <summary>Runs <paramref name="body"/> over the examples, split into parts between threads when there is enough work.</summary>
+    private static void RunExamples(ref State state, int threads, delegate*<void*, int, int, void> body)
+    {
+        long work = state.Batch * state.Geometry.MultiplyAddsPerExample;
+        int parts = threads <= 1 || work < Gemm.MinimumSplitWork
+            ? 1
+            : Math.Min(state.Batch, 4 * Math.Min(threads, KernelThreads.Available));
+        fixed (State* s = &state)
+        {
+            if (parts == 1) body(s, 0, 1);
+            else Workers.Run(threads, parts, body, s);
+        }
+    }
+
+    private static (int First, int Last) Examples(int batch, int part, int parts) =>
+        ((int)((long)batch * part / parts), (int)((long)batch * (part + 1) / parts));
+
+    /// <summary>One pass over examples [first, last), with the operations of a vector level given as a type.</summary>
+    private interface IPass
+    {
+        static abstract void Run<TO>(ref State s, int part, int first, int last) where TO : IImageOps;
+    }
+
+    private readonly struct ForwardPass : IPass
+    {
+        public static void Run<TO>(ref State s, int part, int first, int last) where TO : IImageOps => Forward<TO>(ref s, first, last);
+    }
+
+    private readonly struct InputGradientPass : IPass
+    {
+        public static void Run<TO>(ref State s, int part, int first, int last) where TO : IImageOps => BackwardInput<TO>(ref s, first, last);
+    }
+
+    /// <summary>Part 0 sums into dWeights and dBias, part n ≥ 1 into slice n − 1 of the partial sums.</summary>
+    private readonly struct WeightGradientPass : IPass
+    {
+        public static void Run<TO>(ref State s, int part, int first, int last) where TO : IImageOps
+        {
+            float* dw = s.Weights, db = s.Bias;
+            if (part > 0)
+            {
+                dw = s.Partial + (part - 1) * (long)(s.Geometry.WeightCount + s.Geometry.Filters);
+                db = dw + s.Geometry.WeightCount;
+            }
+            Parameters<TO>(ref s, first, last, dw, db);
+        }
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of a pass (whole examples), at the state's vector level.</summary>
+    private static void Part<TP>(void* state, int part, int parts) where TP : IPass
+    {
+        ref State s = ref *(State*)state;
+        (int first, int last) = Examples(s.Batch, part, parts);
+        switch (s.Level)
+        {
+            case SimdLevel.Vector512: TP.Run<VectorImageOps<Vector512<float>, Simd512>>(ref s, part, first, last); break;
+            case SimdLevel.Vector256: TP.Run<VectorImageOps<Vector256<float>, Simd256>>(ref s, part, first, last); break;
+            case SimdLevel.Vector128: TP.Run<VectorImageOps<Vector128<float>, Simd128>>(ref s, part, first, last); break;
+            default: TP.Run<ScalarImageOps>(ref s, part, first, last); break;
+        }
+    }
+
+    /// <summary>Whether the patch matrix is the input itself: a 1 × 1 kernel, stride 1, no padding, the whole input used.</summary>
+    private static bool Pointwise(in Conv2DGeometry g) =>
+        g.KernelSize == 1 && g.Stride == 1 && g.OutHeight == g.Height && g.OutWidth == g.Width;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward<TO>(ref State s, int first, int last) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters;
+        bool onGrid = s.Method == Method.Grid, padded = onGrid && !s.Grid.InPlace, pointwise = s.Method == Method.Pointwise;
+        // On the grid: the product [F, grid positions] before it is gathered; otherwise: the patch matrix.
+        long scratch = onGrid ? (long)filters * s.Grid.Positions : pointwise ? 0 : (long)patch * positions;
+        fixed (float* buffer = scratch > 0 ? Scratch(ref t_patches, scratch) : null)
+        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize) : null)
+        {
+            for (int b = first; b < last; b++)
+            {
+                float* x = s.Input + (long)b * g.InputSize;
+                float* y = s.Output + (long)b * g.OutputSize;
+                GemmJob job;
+                if (onGrid)
+                {
+                    if (padded) Conv2DGrid.Pad<TO>(pad, x, g, s.Grid);
+                    job = new GemmJob
+                    {
+                        // B(p, j) = input[p + j]: row p of B starts at offset p; the terms are the weights' offsets.
+                        A = s.Weights, ARowStride = s.WeightStride, AColumnStride = 1,
+                        B = padded ? pad : x, Ldb = 1,
+                        C = buffer, Ldc = s.Grid.Positions,
+                        M = filters, N = s.Grid.Positions,
+                        Terms = s.Offsets, TermCount = patch,
+                    };
+                }
+                else
+                {
+                    if (!pointwise) Conv2DPatches.Im2Col<TO>(buffer, x, g);
+                    job = new GemmJob
+                    {
+                        A = s.Weights, ARowStride = patch, AColumnStride = 1,
+                        B = pointwise ? x : buffer, Ldb = positions,
+                        C = y, Ldc = positions,
+                        M = filters, N = positions, K = patch,
+                    };
+                }
+                job.Level = s.Level;
+                job.Finish = GemmFinish.None;
+                Gemm.RunRows(ref job, 0, filters);
+                bool relu = s.Activation == Activation.ReLU;
+                if (onGrid) Conv2DGrid.Gather<TO>(y, buffer, s.Bias, relu, g, s.Grid);
+                else
+                    for (int f = 0; f < filters; f++) TO.AddBias(y + (long)f * positions, positions, s.Bias[f], relu);
+                var outputs = new Span<float>(y, g.OutputSize);
+                if (s.Activation == Activation.Tanh) TensorPrimitives.Tanh(outputs, outputs);
+                else if (s.Activation == Activation.Sigmoid) TensorPrimitives.Sigmoid(outputs, outputs);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardInput<TO>(ref State s, int first, int last) where TO : IImageOps
+    {
+        if (s.Method == Method.Grid)
+        {
+            BackwardInputOnGrid<TO>(ref s, first, last);
+            return;
+        }
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters;
+        bool pointwise = s.Method == Method.Pointwise;
+        fixed (float* dPatches = pointwise ? null : Scratch(ref t_patches, (long)patch * positions))
+        {
+            for (int b = first; b < last; b++)
+            {
+                float* dx = s.Input + (long)b * g.InputSize;
+                var job = new GemmJob
+                {
+                    A = s.Weights, ARowStride = filters, AColumnStride = 1,
+                    B = s.Output + (long)b * g.OutputSize, Ldb = positions,
+                    C = pointwise ? dx : dPatches, Ldc = positions,
+                    M = patch, N = positions, K = filters,
+                    Level = s.Level,
+                    Finish = GemmFinish.None,
+                };
+                Gemm.RunRows(ref job, 0, patch);
+                if (!pointwise) Conv2DPatches.Col2Im<TO>(dx, dPatches, g);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The input gradient on the grid: per example, <c>weightsᵀ · dOutput</c> with dOutput laid out on the grid, each row
+    /// p of it the gradient of the input under weight p from that weight's offset on; then each input position sums the
+    /// rows of its channel at its position less their offsets. The product's rows sit between zero margins, so that the
+    /// sums read every row over the whole plane without a bounds check (and nothing is ever scattered).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardInputOnGrid<TO>(ref State s, int first, int last) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        GridShape grid = s.Grid;
+        int patch = g.PatchSize, filters = g.Filters, kk = g.KernelSize * g.KernelSize, plane = grid.PlaneSize, w = TO.Width;
+        int columns = grid.Positions;
+        // Row p: [margin zeros][grid positions][zeros], read from margin − shift to margin − shift + plane (rounded up).
+        int margin = (g.KernelSize - 1) * grid.Width + g.KernelSize - 1;
+        nint rowLength = margin + (plane + w - 1) / w * w + w;
+        bool padded = !grid.InPlace;
+        fixed (float* rows = Scratch(ref t_patches, patch * rowLength), spread = Scratch(ref t_grid, (long)filters * columns))
+        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * plane) : null)
+        {
+            // The product writes [margin, margin + columns) of each row; the rest stays zero for every example.
+            TO.Clear(rows, (int)(patch * rowLength));
+            for (int b = first; b < last; b++)
+            {
+                float* dx = s.Input + (long)b * g.InputSize;
+                Conv2DGrid.Spread<TO>(spread, s.Output + (long)b * g.OutputSize, columns, g, grid);
+                var job = new GemmJob
+                {
+                    A = s.Weights, ARowStride = filters, AColumnStride = 1,
+                    B = spread, Ldb = columns,
+                    C = rows + margin, Ldc = rowLength,
+                    M = patch, N = columns, K = filters,
+                    Level = s.Level,
+                    Finish = GemmFinish.None,
+                };
+                Gemm.RunRows(ref job, 0, patch);
+                // The first k·k offsets (channel 0) are the shifts of each channel's rows.
+                float* target = padded ? pad : dx;
+                for (int c = 0; c < g.Channels; c++)
+                    TO.FoldRows(target + (long)c * plane, plane, rows + c * kk * rowLength + margin, rowLength, s.Offsets, kk);
+                if (padded) Conv2DGrid.Crop<TO>(dx, pad, g, grid);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Parameters<TO>(ref State s, int first, int last, float* dw, float* db) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize, filters = g.Filters;
+        if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
+        else ParametersOnPatches<TO>(ref s, first, last, dw);
+        for (int b = first; b < last; b++)
+        {
+            float* dy = s.Output + (long)b * g.OutputSize;
+            for (int f = 0; f < filters; f++)
+            {
+                float sum = TensorPrimitives.Sum(new ReadOnlySpan<float>(dy + (long)f * positions, positions));
+                db[f] = b == first ? sum : db[f] + sum;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient of examples [first, last) on the grid, in chunks of examples whose padded inputs and grid
+    /// output gradients (rows padded to whole vectors, zero past the outputs) fit in <see cref="ChunkBytes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ParametersOnGrid<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        GridShape grid = s.Grid;
+        int width = TO.Width, filters = g.Filters;
+        nint rowStride = (grid.Positions + width - 1) / width * width;
+        // Each padded input is followed by zeros up to a whole vector past its end, so that every row read from an offset
+        // (offset + rowStride ≤ input + its size + width − 1) stays inside it.
+        nint inputStride = (nint)(((long)g.Channels * grid.PlaneSize + 2 * width - 1) / width * width);
+        nint outputStride = filters * rowStride;
+        int chunk = (int)Math.Clamp(ChunkBytes / (sizeof(float) * (inputStride + outputStride)), 1, last - first);
+        fixed (float* inputs = Scratch(ref t_padded, chunk * inputStride), gradients = Scratch(ref t_grid, chunk * outputStride))
+        {
+            for (int from = first; from < last; from += chunk)
+            {
+                int count = Math.Min(chunk, last - from);
+                for (int e = 0; e < count; e++)
+                {
+                    float* x = s.Input + (long)(from + e) * g.InputSize;
+                    float* padded = inputs + e * inputStride;
+                    int size = g.Channels * grid.PlaneSize;
+                    if (grid.InPlace) TO.Copy(padded, x, size);
+                    else Conv2DGrid.Pad<TO>(padded, x, g, grid);
+                    TO.Clear(padded + size, (int)(inputStride - size));
+                    Conv2DGrid.Spread<TO>(gradients + e * outputStride, s.Output + (long)(from + e) * g.OutputSize, rowStride, g, grid);
+                }
+                var job = new FilterGradientJob
+                {
+                    Gradient = dw, Accumulate = from != first,
+                    OutputGradient = gradients, RowStride = rowStride, OutputExampleStride = outputStride,
+                    Input = inputs, InputExampleStride = inputStride,
+                    Examples = count, Filters = filters, PatchSize = g.PatchSize, Offsets = s.Offsets,
+                };
+                TO.FilterGradient(job);
+            }
+        }
+    }
+
+    /// <summary>The weight gradient of examples [first, last) as products <c>dOutput_b · patches_bᵀ</c>, added in example order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ParametersOnPatches<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters, weightCount = g.WeightCount;
+        fixed (float* rows = Scratch(ref t_patches, (long)patch * positions), product = Scratch(ref t_product, weightCount))
+        {
+            for (int b = first; b < last; b++)
+            {
+                Conv2DPatches.Im2Row<TO>(rows, s.Input + (long)b * g.InputSize, g);
+                var job = new GemmJob
+                {
+                    A = s.Output + (long)b * g.OutputSize, ARowStride = positions, AColumnStride = 1,
+                    B = rows, Ldb = patch,
+                    C = b == first ? dw : product, Ldc = patch,
+                    M = filters, N = patch, K = positions,
+                    SkipZeros = s.SkipZeros,
+                    Level = s.Level,
+                    Finish = GemmFinish.None,
+                };
+                Gemm.RunRows(ref job, 0, filters);
+                if (b != first) TO.Add(dw, product, weightCount);
+            }
+        }
+    }
+
+    /// <summary>A buffer of at least <paramref name="length"/> floats in a thread-static slot (allocated once, then reused).</summary>
+    private static float[] Scratch(ref float[]? slot, long length) => ThreadBuffers.Floats(ref slot, length, 1024);
+
+    /// <summary>The calling thread's buffer for the weights' grid offsets.</summary>
+    private static int[] Offsets(int length) => ThreadBuffers.Ints(ref t_offsets, length, 256);
+
+    private static void CheckShape(int batch, in Conv2DGeometry geometry, int threads)
+    {
+        geometry.CheckInitialized(nameof(geometry));
+        KernelArguments.NotNegative(batch, nameof(batch));
+        KernelArguments.Positive(threads, nameof(threads));
+    }
+}

@@ -1,0 +1,189 @@
+using System.Runtime.CompilerServices;
+
+namespace CompiledNets.Kernels;
+
+/// <summary>
+/// The operations the image kernels are built from at one vector level (short row copies, clears, adds and bias, and the
+/// weight-gradient kernel of the convolutions), as static members so that one generic routine compiles to vector code at
+/// each width and to plain loops where there is no vector unit.
+/// </summary>
+internal unsafe interface IImageOps
+{
+    /// <summary><c>destination[i] = source[i]</c> for i &lt; count.</summary>
+    static abstract void Copy(float* destination, float* source, int count);
+    /// <summary><c>destination[i] = 0</c> for i &lt; count.</summary>
+    static abstract void Clear(float* destination, int count);
+    /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
+    static abstract void Add(float* destination, float* source, int count);
+    /// <summary><c>destination[i] = source[i] · factor</c> for i &lt; count (the two may be the same row).</summary>
+    static abstract void Multiply(float* destination, float* source, int count, float factor);
+    /// <summary><c>row[i] = row[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
+    static abstract void AddBias(float* row, int count, float bias, bool relu);
+    /// <summary><c>destination[i] = source[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
+    static abstract void CopyAddBias(float* destination, float* source, int count, float bias, bool relu);
+    /// <summary>
+    /// <c>destination[q] = Σ_t rows[t · rowLength + q − shifts[t]]</c> for q &lt; count, the terms added in order: the rows
+    /// of a product, each shifted by its own offset, summed. Every row must be readable from <c>−shifts[t]</c> to
+    /// <c>count − shifts[t] + Width − 1</c>.
+    /// </summary>
+    static abstract void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms);
+    /// <summary>Floats per vector (1 for plain loops): the padding unit of <see cref="FilterGradient"/>'s rows.</summary>
+    static abstract int Width { get; }
+    /// <summary>The weight gradient of a stride-1 convolution over a chunk of examples: see <see cref="ConvFilterGradient{TV, TS}.Run"/>.</summary>
+    static abstract void FilterGradient(in FilterGradientJob job);
+}
+
+/// <summary><see cref="IImageOps"/> on whole vectors, the last (partial) vector through a lane mask.</summary>
+internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : unmanaged where TS : ISimd<TV>
+{
+    public static int Width => TS.Width;
+
+    public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient<TV, TS>.Run(job);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
+    {
+        int w = TS.Width, q = 0;
+        for (; q + 8 * w <= count; q += 8 * w)
+        {
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+            for (int t = 0; t < terms; t++)
+            {
+                float* r = rows + t * rowLength + q - shifts[t];
+                a0 = TS.Add(a0, TS.Load(r)); a1 = TS.Add(a1, TS.Load(r + w));
+                a2 = TS.Add(a2, TS.Load(r + 2 * w)); a3 = TS.Add(a3, TS.Load(r + 3 * w));
+                a4 = TS.Add(a4, TS.Load(r + 4 * w)); a5 = TS.Add(a5, TS.Load(r + 5 * w));
+                a6 = TS.Add(a6, TS.Load(r + 6 * w)); a7 = TS.Add(a7, TS.Load(r + 7 * w));
+            }
+            float* d = destination + q;
+            TS.Store(d, a0); TS.Store(d + w, a1); TS.Store(d + 2 * w, a2); TS.Store(d + 3 * w, a3);
+            TS.Store(d + 4 * w, a4); TS.Store(d + 5 * w, a5); TS.Store(d + 6 * w, a6); TS.Store(d + 7 * w, a7);
+        }
+        for (; q < count; q += w)
+        {
+            TV a = TS.Zero;
+            for (int t = 0; t < terms; t++) a = TS.Add(a, TS.Load(rows + t * rowLength + q - shifts[t]));
+            if (q + w <= count) TS.Store(destination + q, a);
+            else TS.StoreMasked(destination + q, a, TS.FirstLanes(count - q));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(float* destination, float* source, int count)
+    {
+        int w = TS.Width, i = 0;
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Load(source + i));
+        if (i < count)
+        {
+            TV lanes = TS.FirstLanes(count - i);
+            TS.StoreMasked(destination + i, TS.LoadMasked(source + i, lanes), lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Clear(float* destination, int count)
+    {
+        int w = TS.Width, i = 0;
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Zero);
+        if (i < count) TS.StoreMasked(destination + i, TS.Zero, TS.FirstLanes(count - i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(float* destination, float* source, int count)
+    {
+        int w = TS.Width, i = 0;
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Add(TS.Load(destination + i), TS.Load(source + i)));
+        if (i < count)
+        {
+            TV lanes = TS.FirstLanes(count - i);
+            TS.StoreMasked(destination + i, TS.Add(TS.LoadMasked(destination + i, lanes), TS.LoadMasked(source + i, lanes)), lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(float* destination, float* source, int count, float factor)
+    {
+        int w = TS.Width, i = 0;
+        TV f = TS.Broadcast(factor);
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Multiply(TS.Load(source + i), f));
+        if (i < count)
+        {
+            TV lanes = TS.FirstLanes(count - i);
+            TS.StoreMasked(destination + i, TS.Multiply(TS.LoadMasked(source + i, lanes), f), lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddBias(float* row, int count, float bias, bool relu) => CopyAddBias(row, row, count, bias, relu);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyAddBias(float* destination, float* source, int count, float bias, bool relu)
+    {
+        int w = TS.Width, i = 0;
+        TV b = TS.Broadcast(bias);
+        if (relu)
+        {
+            for (; i + w <= count; i += w) TS.Store(destination + i, TS.Max(TS.Add(TS.Load(source + i), b), TS.Zero));
+        }
+        else
+        {
+            for (; i + w <= count; i += w) TS.Store(destination + i, TS.Add(TS.Load(source + i), b));
+        }
+        if (i < count)
+        {
+            TV lanes = TS.FirstLanes(count - i);
+            TV z = TS.Add(TS.LoadMasked(source + i, lanes), b);
+            TS.StoreMasked(destination + i, relu ? TS.Max(z, TS.Zero) : z, lanes);
+        }
+    }
+}
+
+/// <summary><see cref="IImageOps"/> in plain loops, for machines without an accelerated vector unit.</summary>
+internal readonly unsafe struct ScalarImageOps : IImageOps
+{
+    public static int Width => 1;
+
+    public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
+
+    public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
+    {
+        for (int q = 0; q < count; q++)
+        {
+            float sum = 0f;
+            for (int t = 0; t < terms; t++) sum += rows[t * rowLength + q - shifts[t]];
+            destination[q] = sum;
+        }
+    }
+
+    public static void Copy(float* destination, float* source, int count)
+    {
+        for (int i = 0; i < count; i++) destination[i] = source[i];
+    }
+
+    public static void Clear(float* destination, int count)
+    {
+        for (int i = 0; i < count; i++) destination[i] = 0f;
+    }
+
+    public static void Add(float* destination, float* source, int count)
+    {
+        for (int i = 0; i < count; i++) destination[i] += source[i];
+    }
+
+    public static void Multiply(float* destination, float* source, int count, float factor)
+    {
+        for (int i = 0; i < count; i++) destination[i] = source[i] * factor;
+    }
+
+    public static void AddBias(float* row, int count, float bias, bool relu) => CopyAddBias(row, row, count, bias, relu);
+
+    public static void CopyAddBias(float* destination, float* source, int count, float bias, bool relu)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            float z = source[i] + bias;
+            // Math.Max as the vector Max: IEEE 754 maximum, so NaN stays NaN.
+            destination[i] = relu ? System.Math.Max(z, 0f) : z;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CompiledNets.Kernels;
+
+/// <summary>
+/// Two-dimensional max pooling over NCHW spans, without padding: output [batch, C, OH, OW] from input [batch, C, H, W],
+/// each output the largest value of its <c>size × size</c> window (windows <c>stride</c> apart). The forward pass records
+/// where each maximum was (<c>argmax</c>), and the backward pass sends each output's gradient there.
+/// </summary>
+/// <remarks>
+/// As PyTorch: the window is read row by row, and a value replaces the maximum when it is greater or NaN, so ties keep
+/// the first one and a NaN in the window gives NaN (its index that of the last NaN); a window of −∞ gives −∞ at its first
+/// index. The common 2 × 2 window with stride 2 runs on 128-bit vectors (4 outputs of a row at a time, on every machine
+/// that has vectors), other shapes in plain loops.
+/// </remarks>
+public static unsafe class MaxPool2D
+{
+    /// <summary>
+    /// <c>output[b, c, oy, ox] = max over the window (oy·stride + i, ox·stride + j), i, j &lt; size</c>, and
+    /// <c>argmax[b, c, oy, ox]</c> = the index of that maximum in example b's input, <c>(c · height + y) · width + x</c>.
+    /// </summary>
+    /// <param name="output">[batch, channels, outHeight, outWidth].</param>
+    /// <param name="argmax">[batch, channels, outHeight, outWidth]: where each maximum is, for <see cref="Backward"/>.</param>
+    /// <param name="input">[batch, channels, height, width].</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="channels">Planes per example.</param>
+    /// <param name="height">Input rows.</param>
+    /// <param name="width">Input columns.</param>
+    /// <param name="size">Rows and columns of each window.</param>
+    /// <param name="stride">Step between windows.</param>
+    /// <param name="outHeight">Output rows: every window must fit, <c>(outHeight − 1) · stride + size &lt;= height</c>.</param>
+    /// <param name="outWidth">Output columns, under the same rule.</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 (batch below 0), or a window does not fit in the input.</exception>
+    public static void Forward(Span<float> output, Span<int> argmax, ReadOnlySpan<float> input, int batch, int channels, int height,
+        int width, int size, int stride, int outHeight, int outWidth)
+        => Forward(Simd.Level, output, argmax, input, batch, channels, height, width, size, stride, outHeight, outWidth);
+
+    /// <summary>
+    /// <c>dInput = 0</c>, then <c>dInput[b, argmax[b, o]] += dOutput[b, o]</c> for every output o: each gradient goes to
+    /// its window's maximum, and where windows overlap the gradients of the same input add up.
+    /// </summary>
+    /// <param name="dInput">[batch, channels, height, width].</param>
+    /// <param name="dOutput">[batch, channels, outHeight, outWidth].</param>
+    /// <param name="argmax">[batch, channels, outHeight, outWidth], as <see cref="Forward(Span{float}, Span{int}, ReadOnlySpan{float}, int, int, int, int, int, int, int, int)"/> wrote it: indices in [0, channels · height · width).</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="channels">Planes per example.</param>
+    /// <param name="height">Input rows.</param>
+    /// <param name="width">Input columns.</param>
+    /// <param name="outHeight">Output rows.</param>
+    /// <param name="outWidth">Output columns.</param>
+    /// <exception cref="ArgumentException">A span is too short, or an index in <paramref name="argmax"/> is outside an example's input (nothing is written then).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 (batch below 0).</exception>
+    public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, int batch, int channels,
+        int height, int width, int outHeight, int outWidth)
+    {
+        CheckSizes(batch, channels, height, width, outHeight, outWidth);
+        long inputSize = (long)channels * height * width, outputSize = (long)channels * outHeight * outWidth;
+        KernelArguments.Length(dInput.Length, batch * inputSize, nameof(dInput));
+        KernelArguments.Length(dOutput.Length, batch * outputSize, nameof(dOutput));
+        KernelArguments.Length(argmax.Length, batch * outputSize, nameof(argmax));
+        if (batch == 0) return;
+        ReadOnlySpan<int> indices = argmax.Slice(0, (int)(batch * outputSize));
+        int lowest = TensorPrimitives.Min(indices), highest = TensorPrimitives.Max(indices);
+        if (lowest < 0 || highest >= inputSize)
+            throw new ArgumentException($"Holds the index {(lowest < 0 ? lowest : highest)}, outside an example's input [0, {inputSize}).", nameof(argmax));
+        dInput.Slice(0, (int)(batch * inputSize)).Clear();
+        fixed (float* dx = dInput, dy = dOutput)
+        fixed (int* at = argmax)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                float* target = dx + b * inputSize;
+                long first = b * outputSize;
+                for (long o = first; o < first + outputSize; o++) target[at[o]] += dy[o];
+            }
+        }
+    }
+
+    /// <summary><see cref="Forward(Span{float}, Span{int}, ReadOnlySpan{float}, int, int, int, int, int, int, int, int)"/> at a chosen vector level (for tests).</summary>
+    internal static void Forward(SimdLevel level, Span<float> output, Span<int> argmax, ReadOnlySpan<float> input, int batch, int channels,
+        int height, int width, int size, int stride, int outHeight, int outWidth)
+    {
+        CheckSizes(batch, channels, height, width, outHeight, outWidth);
+        KernelArguments.Positive(size, nameof(size));
+        KernelArguments.Positive(stride, nameof(stride));
+        if ((long)(outHeight - 1) * stride + size > height)
+            throw new ArgumentOutOfRangeException(nameof(outHeight), outHeight, $"The last window would end past row {height - 1}.");
+        if ((long)(outWidth - 1) * stride + size > width)
+            throw new ArgumentOutOfRangeException(nameof(outWidth), outWidth, $"The last window would end past column {width - 1}.");
+        long planes = (long)batch * channels;
+        KernelArguments.Length(output.Length, planes * outHeight * outWidth, nameof(output));
+        KernelArguments.Length(argmax.Length, planes * outHeight * outWidth, nameof(argmax));
+        KernelArguments.Length(input.Length, planes * height * width, nameof(input));
+        bool vector = size == 2 && stride == 2 && level != SimdLevel.Scalar;
+        fixed (float* y = output, x = input)
+        fixed (int* at = argmax)
+        {
+            for (long plane = 0; plane < planes; plane++)
+            {
+                // Indices count from the start of the example: this plane is channel c of it.
+                int origin = (int)(plane % channels) * height * width;
+                float* source = x + plane * height * width;
+                float* destination = y + plane * outHeight * outWidth;
+                int* where = at + plane * outHeight * outWidth;
+                if (vector) Pairs(destination, where, source, origin, width, outHeight, outWidth);
+                else Windows(destination, where, source, origin, width, size, stride, outHeight, outWidth);
+            }
+        }
+    }
+
+    /// <summary>Any window, in plain loops: one plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Windows(float* y, int* at, float* x, int origin, int width, int size, int stride, int outHeight, int outWidth)
+    {
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            for (int ox = 0; ox < outWidth; ox++, y++, at++)
+            {
+                int first = oy * stride * width + ox * stride;
+                float max = float.NegativeInfinity;
+                int index = first;
+                for (int i = 0; i < size; i++)
+                {
+                    float* row = x + first + i * width;
+                    for (int j = 0; j < size; j++)
+                    {
+                        float v = row[j];
+                        if (v > max || float.IsNaN(v))
+                        {
+                            max = v;
+                            index = first + i * width + j;
+                        }
+                    }
+                }
+                *y = max;
+                *at = origin + index;
+            }
+        }
+    }
+
+    /// <summary>
+    /// 2 × 2 windows with stride 2, one plane: four outputs of a row at a time from two rows of eight inputs, split into
+    /// their even and odd columns; the four candidates taken in window order under the same rule as <see cref="Windows"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pairs(float* y, int* at, float* x, int origin, int width, int outHeight, int outWidth)
+    {
+        Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            float* top = x + 2 * oy * width, bottom = top + width;
+            int rowIndex = origin + 2 * oy * width;
+            int ox = 0;
+            for (; ox + 4 <= outWidth; ox += 4)
+            {
+                (Vector128<float> a, Vector128<float> b) = Split(top + 2 * ox);
+                (Vector128<float> c, Vector128<float> d) = Split(bottom + 2 * ox);
+                Vector128<int> ia = Vector128.Create(rowIndex + 2 * ox) + lanes;
+                // a first: it is the maximum unless a later candidate is greater, or NaN.
+                Vector128<float> max = a;
+                Vector128<int> index = ia;
+                Take(ref max, ref index, b, ia + Vector128<int>.One);
+                Take(ref max, ref index, c, ia + Vector128.Create(width));
+                Take(ref max, ref index, d, ia + Vector128.Create(width + 1));
+                max.Store(y + oy * outWidth + ox);
+                index.Store(at + oy * outWidth + ox);
+            }
+            if (ox < outWidth)
+                Windows(y + oy * outWidth + ox, at + oy * outWidth + ox, x + 2 * oy * width + 2 * ox, rowIndex + 2 * ox, width, 2, 2, 1, outWidth - ox);
+        }
+    }
+
+    /// <summary>Eight consecutive values as their even and odd columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Split(float* p)
+    {
+        // Each half's even columns to its low 64 bits and odd ones to its high 64 bits; then the two halves' low (high)
+        // 64 bits together.
+        Vector128<double> low = Vector128.Shuffle(Vector128.Load(p), Vector128.Create(0, 2, 1, 3)).AsDouble();
+        Vector128<double> high = Vector128.Shuffle(Vector128.Load(p + 4), Vector128.Create(0, 2, 1, 3)).AsDouble();
+        return (Vector128.Create(low.GetElement(0), high.GetElement(0)).AsSingle(), Vector128.Create(low.GetElement(1), high.GetElement(1)).AsSingle());
+    }
+
+    /// <summary>Where <paramref name="candidate"/> is greater than the maximum, or NaN, it and its index replace them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector128<float> max, ref Vector128<int> index, Vector128<float> candidate, Vector128<int> candidateIndex)
+    {
+        Vector128<float> take = Vector128.GreaterThan(candidate, max) | ~Vector128.Equals(candidate, candidate);
+        max = Vector128.ConditionalSelect(take, candidate, max);
+        index = Vector128.ConditionalSelect(take.AsInt32(), candidateIndex, index);
+    }
+
+    private static void CheckSizes(int batch, int channels, int height, int width, int outHeight, int outWidth)
+    {
+        KernelArguments.NotNegative(batch, nameof(batch));
+        KernelArguments.Positive(channels, nameof(channels));
+        KernelArguments.Positive(height, nameof(height));
+        KernelArguments.Positive(width, nameof(width));
+        KernelArguments.Positive(outHeight, nameof(outHeight));
+        KernelArguments.Positive(outWidth, nameof(outWidth));
+        if ((long)channels * height * width > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels × height × width does not fit in an array.");
+    }
+}
