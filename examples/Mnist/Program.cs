@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using CompiledNets;
 using CompiledNets.Examples;
-using CompiledNets.Examples.Mnist;
 
 // Trains the dropout tutorial's network on the training split and reports accuracy on the test split.
 

@@ -30,7 +30,7 @@ internal static class NetworkEmitter
         bool classifier = model.Loss == LossKind.SoftmaxCrossEntropy;
         string contract = classifier ? "global::CompiledNets.IClassifierNetwork" : "global::CompiledNets.IRegressionNetwork";
         w.Line($"/// <summary>{Summary(plan)}</summary>");
-        using (w.Open($"partial {model.TypeKeyword} {Identifiers.Escape(model.ClassName)} : global::CompiledNets.ICompiledNetwork, {contract}, global::CompiledNets.IThreadedNetwork"))
+        using (w.Open($"partial {model.TypeKeyword} {Identifiers.Escape(model.ClassName)} : global::CompiledNets.ICompiledNetwork, {contract}"))
         {
             WriteConstants(w, plan);
             WriteFields(w, plan);

@@ -15,6 +15,7 @@ public class EnumMirrorTests
     [InlineData(typeof(LossKind), typeof(LossFunction))]
     [InlineData(typeof(ScalingKind), typeof(DropoutScaling))]
     [InlineData(typeof(WeightInitKind), typeof(WeightInit))]
+    [InlineData(typeof(PaddingKind), typeof(Padding))]
     public void Mirror_has_the_runtime_enums_names_and_values(Type mirror, Type runtime)
     {
         Assert.Equal(Members(runtime), Members(mirror));

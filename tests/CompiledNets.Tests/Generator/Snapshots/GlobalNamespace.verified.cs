@@ -3,7 +3,7 @@
 #nullable enable
 
 /// <summary>A compiled network: 4 inputs → Dense(5, ReLU) → Dropout(0.5) → Dense(2), softmax cross-entropy.</summary>
-partial class GlobalNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class GlobalNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 4;

@@ -5,7 +5,7 @@
 namespace Samples.Images;
 
 /// <summary>A compiled network: 3×11×9 images → Conv2D(4, 3, Tanh, stride 2, same) → Conv2D(5, 2, Sigmoid) → MaxPool2D(3, stride 2) → Dropout(0.25) → Conv2D(3, 1, ReLU) → Dense(4), softmax cross-entropy.</summary>
-partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 297;

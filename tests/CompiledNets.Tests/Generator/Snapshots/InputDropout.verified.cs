@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 6 inputs → Dropout(0.2) → Dense(4, Tanh) → Dense(3), softmax cross-entropy.</summary>
-partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 6;

@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 8 inputs → Dropout(0.1) → Dense(16, ReLU) → Dropout(0.3) → Dense(4), softmax cross-entropy.</summary>
-partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class InvertedNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 8;

@@ -5,7 +5,7 @@
 namespace Samples.Images;
 
 /// <summary>A compiled network: 1×28×28 images → Conv2D(6, 5, ReLU) → MaxPool2D(2) → Conv2D(16, 5, ReLU) → MaxPool2D(2) → SpatialDropout(0.2) → Dense(120, ReLU) → Dropout(0.5) → Dense(84, ReLU) → Dropout(0.5) → Dense(10), softmax cross-entropy.</summary>
-partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 784;

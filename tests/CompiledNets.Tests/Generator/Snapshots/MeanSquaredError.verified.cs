@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 5 inputs → Dense(8, Sigmoid) → Dropout(0.25) → Dense(2), mean squared error.</summary>
-partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IRegressionNetwork, global::CompiledNets.IThreadedNetwork
+partial class RegressionNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IRegressionNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 5;

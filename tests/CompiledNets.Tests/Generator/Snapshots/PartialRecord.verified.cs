@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 4 inputs → Dense(3, Tanh) → Dropout(0.5) → Dense(2), softmax cross-entropy.</summary>
-partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial record RecordNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 4;

@@ -5,7 +5,7 @@
 namespace Samples.Mnist;
 
 /// <summary>A compiled network: 784 inputs → Dense(200, ReLU) → Dropout(0.5) → Dense(100, ReLU) → Dropout(0.5) → Dense(10), softmax cross-entropy.</summary>
-partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 784;

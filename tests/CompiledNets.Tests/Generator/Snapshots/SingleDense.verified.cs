@@ -5,7 +5,7 @@
 namespace Samples;
 
 /// <summary>A compiled network: 3 inputs → Dense(2), softmax cross-entropy.</summary>
-partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork, global::CompiledNets.IThreadedNetwork
+partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
     public const int InputSize = 3;

@@ -1,6 +1,6 @@
 using System;
 
-namespace CompiledNets.Examples.Mnist;
+namespace CompiledNets.Examples;
 
 /// <summary>
 /// A one-line progress bar for the epoch in progress, redrawn in place on a terminal. When output is redirected (a

@@ -5,7 +5,7 @@ using System.IO;
 using CompiledNets;
 using CompiledNets.Examples;
 
-namespace CompiledNets.Examples.Mnist;
+namespace CompiledNets.Examples;
 
 /// <summary>The command-line settings of one run.</summary>
 internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, ulong Seed, int Threads, string? SavePath, DataLocator.Located? Data)
