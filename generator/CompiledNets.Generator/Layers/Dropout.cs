@@ -20,8 +20,8 @@ internal sealed class DropoutKind : LayerKind
                 double combined = 1 - (1 - previous.Rate) * (1 - rate);
                 context.Report(Descriptors.DropoutAfterDropout, LayerContext.Format(combined));
                 break;
-            case SpatialDropoutLayerModel:
-                context.Report(Descriptors.LayerOrder, "Dropout", "[SpatialDropout]", "dropping units of channels already dropped whole needs one dropout layer, not two; keep one of them");
+            case { IsDropout: true } other:
+                context.Report(Descriptors.LayerOrder, "Dropout", $"[{other.Describe()}]", "two dropout layers in a row drop twice; keep one of them");
                 break;
         }
         return new DropoutLayerModel(rate, scaling);
@@ -32,6 +32,8 @@ internal sealed class DropoutKind : LayerKind
 /// <param name="Scaling">Where the 1/p correction is applied.</param>
 internal sealed record DropoutLayerModel(double Rate, ScalingKind Scaling) : LayerModel
 {
+    public override bool IsDropout => true;
+
     public override Shape OutputShape(Shape input) => input;
 
     public override string Describe() => $"Dropout({Literals.Probability(Rate)})";

@@ -18,8 +18,7 @@ internal sealed class SpatialDropoutKind : LayerKind
         string? previous = context.Previous switch
         {
             null => "the network's input",
-            DropoutLayerModel => "[Dropout]",
-            SpatialDropoutLayerModel => "[SpatialDropout]",
+            { IsDropout: true } other => $"[{other.Describe()}]",
             _ when !context.Input.IsImage => "a layer with a flat output",
             _ => null,
         };
@@ -33,6 +32,8 @@ internal sealed class SpatialDropoutKind : LayerKind
 /// <param name="Scaling">Where the 1/p correction is applied.</param>
 internal sealed record SpatialDropoutLayerModel(double Rate, ScalingKind Scaling) : LayerModel
 {
+    public override bool IsDropout => true;
+
     public override Shape OutputShape(Shape input) => input;
 
     public override string Describe() => $"SpatialDropout({Literals.Probability(Rate)})";

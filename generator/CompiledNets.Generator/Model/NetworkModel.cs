@@ -40,6 +40,9 @@ internal abstract record LayerModel
     /// <summary>The shape this layer writes, given the shape it reads (already checked by the parser).</summary>
     public abstract Shape OutputShape(Shape input);
 
+    /// <summary>Whether the layer is of the dropout family (two of them in a row are one too many).</summary>
+    public virtual bool IsDropout => false;
+
     /// <summary>Whether the layer has trainable parameters (whatever its settings: a Dense of 0 units still counts).</summary>
     public virtual bool HasParameters => false;
 

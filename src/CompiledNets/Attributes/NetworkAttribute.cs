@@ -4,8 +4,7 @@ namespace CompiledNets;
 
 /// <summary>
 /// Marks a <c>partial class</c> as a network compiled at build time. The layers are the layer attributes that follow
-/// (<see cref="DenseAttribute"/>, <see cref="DropoutAttribute"/>, <see cref="Conv2DAttribute"/>,
-/// <see cref="MaxPool2DAttribute"/>, <see cref="SpatialDropoutAttribute"/>), in source order.
+/// (<see cref="DenseAttribute"/>, <see cref="DropoutAttribute"/>, <see cref="Conv2DAttribute"/>, …), in source order.
 /// </summary>
 /// <example>
 /// <code>
