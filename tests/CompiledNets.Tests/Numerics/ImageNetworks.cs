@@ -39,3 +39,17 @@ public partial class ImageRegressionNet;
 [SpatialDropout(0.3)]
 [Dense(1)]
 public partial class SpatialMaskNet;
+
+/// <summary>LeNet as in DESIGN.md, for the allocation tests.</summary>
+[Network(1, 28, 28)]
+[Conv2D(6, 5, Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(16, 5, Activation.ReLU)]
+[MaxPool2D(2)]
+[SpatialDropout(0.2)]
+[Dense(120, Activation.ReLU)]
+[Dropout(0.5)]
+[Dense(84, Activation.ReLU)]
+[Dropout(0.5)]
+[Dense(10)]
+public partial class AllocationLeNet;

@@ -20,14 +20,25 @@ public class ZeroAllocationTests
     [InlineData(128)]
     [InlineData(1)]
     public void TrainStep_and_Predict_on_the_reference_net_allocate_nothing_after_warm_up(int batch)
-    {
-        var net = new ReferenceNet(maxBatchSize: 128, seed: 3);
-        var adam = new Adam();
-        float[] inputs = TestData.Uniform(batch * ReferenceNet.InputSize, seed: 4, 0, 1);
-        int[] labels = TestData.Labels(batch, ReferenceNet.OutputSize, seed: 5);
-        var probabilities = new float[batch * ReferenceNet.OutputSize];
+        => AssertTrainStepAndPredictAllocateNothing(new ReferenceNet(maxBatchSize: 128, seed: 3), batch, threads: 1);
 
-        // Warm-up: JIT compilation (tiered), Adam's moment buffers, any lazily created state.
+    [Theory]
+    [InlineData(128, 1)]
+    [InlineData(1, 1)]
+    [InlineData(128, 2)]
+    public void TrainStep_and_Predict_on_LeNet_allocate_nothing_after_warm_up(int batch, int threads)
+        => AssertTrainStepAndPredictAllocateNothing(new AllocationLeNet(maxBatchSize: 128, seed: 3), batch, threads);
+
+    private static void AssertTrainStepAndPredictAllocateNothing<TNetwork>(TNetwork net, int batch, int threads)
+        where TNetwork : IClassifierNetwork
+    {
+        net.Threads = threads;
+        var adam = new Adam();
+        float[] inputs = TestData.Uniform(batch * net.InputSize, seed: 4, 0, 1);
+        int[] labels = TestData.Labels(batch, net.OutputSize, seed: 5);
+        var probabilities = new float[batch * net.OutputSize];
+
+        // Warm-up: JIT compilation (tiered), Adam's moment buffers, the kernels' thread buffers, any lazily created state.
         WarmUp(() =>
         {
             net.TrainStep(inputs, labels, adam);
