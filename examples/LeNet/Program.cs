@@ -53,8 +53,14 @@ root.SetAction(parsed =>
     Console.WriteLine($"Training on {located.Description}: {mnist.Train.Count} training, {mnist.Test.Count} test images.");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"Network {name}; Adam {options.LearningRate}, batch {options.BatchSize}, seed {options.Seed}."));
-    return name == "LeNet"
-        ? TrainingRun.Run(new LeNet(options.BatchSize, options.Seed), mnist, options)
-        : TrainingRun.Run(new FashionCnn(options.BatchSize, options.Seed), mnist, options);
+    if (name == "LeNet")
+    {
+        var lenet = new LeNet(options.BatchSize, options.Seed);
+        Console.WriteLine(lenet.Summary());
+        return TrainingRun.Run(lenet, mnist, options);
+    }
+    var cnn = new FashionCnn(options.BatchSize, options.Seed);
+    Console.WriteLine(cnn.Summary());
+    return TrainingRun.Run(cnn, mnist, options);
 });
 return root.Parse(args).Invoke();

@@ -37,6 +37,15 @@ public interface ICompiledNetwork : IThreadedNetwork
     IReadOnlyList<ParameterTensor> ParameterTensors { get; }
 
     /// <summary>
+    /// The declared layers in order (a dropout fused into the Dense before it still has its own entry): kind, shapes,
+    /// activation, dropout settings, parameter tensors.
+    /// </summary>
+    IReadOnlyList<LayerInfo> Layers { get; }
+
+    /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
+    string Summary();
+
+    /// <summary>
     /// The position of the dropout mask stream. Saving it and setting it back later (a checkpoint) makes the masks
     /// that follow identical to those an uninterrupted run would have drawn. Always 0 for a network without dropout.
     /// </summary>

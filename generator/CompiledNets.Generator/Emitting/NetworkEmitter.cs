@@ -163,6 +163,7 @@ internal static class NetworkEmitter
         }
         w.AppendToLastLine(";");
         w.Line();
+        WriteLayers(w, plan);
         w.Line("/// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>");
         if (plan.HasDropout)
         {
@@ -259,6 +260,41 @@ internal static class NetworkEmitter
     /// </summary>
     private static void WriteParameterCheck(CodeWriter w) =>
         w.Line($"if (!_parametersChecked) (_parametersFinite, _parametersChecked) = ({Kernels}.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN");
+
+    /// <summary>The Layers list (after s_parameterTensors, which its entries point into) and Summary.</summary>
+    private static void WriteLayers(CodeWriter w, NetworkPlan plan)
+    {
+        var tensors = System.Linq.Enumerable.ToList(plan.Tensors());
+        w.Line("/// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.LayerInfo> Layers => s_layers;");
+        w.Line();
+        using (w.Open("private static readonly global::CompiledNets.LayerInfo[] s_layers ="))
+        {
+            foreach (PlannedLayer layer in plan.Layers)
+            {
+                foreach (LayerInfoPlan info in layer.Infos())
+                {
+                    var text = new System.Text.StringBuilder();
+                    text.Append($"new(\"{info.Name}\", \"{info.Kind}\", {ShapeArray(info.Input)}, {ShapeArray(info.Output)}, \"{info.Details}\"");
+                    if (info.Activation != ActivationKind.None) text.Append($", activation: {Names.Activation(info.Activation)}");
+                    if (info.Kind.EndsWith("Dropout", System.StringComparison.Ordinal))
+                        text.Append($", dropoutRate: {Literals.Number(info.Rate)}, scaling: global::CompiledNets.DropoutScaling.{(info.Inverted ? "Inverted" : "AtInference")}");
+                    if (info.Tensors.Length > 0)
+                        text.Append(", parameters: new[] { ").Append(string.Join(", ", System.Linq.Enumerable.Select(info.Tensors, t => $"s_parameterTensors[{tensors.IndexOf(t)}]"))).Append(" }");
+                    w.Line(text.Append("),").ToString());
+                }
+            }
+        }
+        w.AppendToLastLine(";");
+        w.Line();
+        w.Line("/// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>");
+        w.Line("public string Summary() => global::CompiledNets.NetworkSummary.Format(this);");
+        w.Line();
+    }
+
+    private static string ShapeArray(Shape shape) => shape.IsImage
+        ? $"new[] {{ {shape.Channels}, {shape.Height}, {shape.Width} }}"
+        : $"new[] {{ {shape.Width} }}";
 
     /// <summary>How each kind of layer names and lays out its tensors, e.g. "dense{n}.weight [in, out] and dense{n}.bias [out]".</summary>
     private static string TensorLayouts(NetworkPlan plan) =>

@@ -76,6 +76,9 @@ internal abstract class PlannedLayer
     /// <summary>Whether Backward reads one of its masks (then the network remembers whether the last Forward trained).</summary>
     public virtual bool BackwardReadsMasks => false;
 
+    /// <summary>How it describes itself in the network's Layers list: one entry per declared layer (a fused dropout has its own).</summary>
+    public abstract IEnumerable<LayerInfoPlan> Infos();
+
     /// <summary>Its parameter tensors, in the order of the flat parameter vector.</summary>
     public virtual IEnumerable<TensorPlan> Tensors() => [];
 
@@ -131,6 +134,10 @@ internal sealed record TensorPlan(string Name, long Offset, int[] Shape)
         }
     }
 }
+
+/// <summary>One entry of the generated Layers list (CompiledNets.LayerInfo).</summary>
+internal sealed record LayerInfoPlan(string Name, string Kind, Shape Input, Shape Output, string Details,
+    ActivationKind Activation = ActivationKind.None, double Rate = 0, bool Inverted = false, params TensorPlan[] Tensors);
 
 /// <summary>
 /// The last elementwise steps of a layer: <paramref name="Activation"/> (its derivative taken at <paramref name="Values"/>,

@@ -96,6 +96,12 @@ internal sealed class Conv2DLayer : PlannedLayer
     public override Buffer? Gradient => ConvGradient;
     public override Epilogue? Epilogue => new(Title, Layer.Activation, Values, null);
     public override IEnumerable<TensorPlan> Tensors() => [WeightTensor, BiasTensor];
+
+    public override IEnumerable<LayerInfoPlan> Infos() =>
+        [new(Values.Name, "Conv2D", InputShape, OutputShape, Settings, Layer.Activation, Tensors: [WeightTensor, BiasTensor])];
+
+    private string Settings =>
+        $"{Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding";
     public override string? TensorLayout => "conv{n}.weight [filters, channels, k, k] and conv{n}.bias [filters]";
     public override IEnumerable<Buffer> Buffers() => [Values, ConvGradient];
 
@@ -120,8 +126,7 @@ internal sealed class Conv2DLayer : PlannedLayer
         Layer.Weights.Write(w, Prefix, InputShape.Channels * window, Layer.Filters * window);
     }
 
-    private string Describe() =>
-        $"{InputShape} -> {OutputShape}, {Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding, {Names.ActivationComment(Layer.Activation)}";
+    private string Describe() => $"{InputShape} -> {OutputShape}, {Settings}, {Names.ActivationComment(Layer.Activation)}";
 
     public override void WriteForward(CodeWriter w)
     {

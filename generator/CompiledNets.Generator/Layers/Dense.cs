@@ -82,6 +82,13 @@ internal sealed class DenseLayer : PlannedLayer
     public override bool BackwardReadsMasks => Dropout is not null;
     public override IEnumerable<DropoutPlan> Masks() => Dropout is null ? [] : [Dropout];
     public override IEnumerable<TensorPlan> Tensors() => [WeightTensor, BiasTensor];
+
+    public override IEnumerable<LayerInfoPlan> Infos()
+    {
+        yield return new LayerInfoPlan(Values.Name, "Dense", InputShape, OutputShape, "", Layer.Activation, Tensors: [WeightTensor, BiasTensor]);
+        if (Dropout is not null)
+            yield return new LayerInfoPlan(Dropout.Output.Name, "Dropout", OutputShape, OutputShape, "", Rate: Dropout.Rate, Inverted: Dropout.Inverted);
+    }
     public override string? TensorLayout => "dense{n}.weight [in, out] and dense{n}.bias [out]";
 
     public override IEnumerable<Buffer> Buffers()

@@ -149,6 +149,9 @@ internal sealed class StandaloneDropoutLayer : PlannedLayer
     public override bool BackwardReadsMasks => WritesInputGradient;
     public override IEnumerable<DropoutPlan> Masks() => [Dropout];
 
+    public override IEnumerable<LayerInfoPlan> Infos() =>
+        [new(Previous is null ? "inputDropout" : Dropout.Output.Name, "Dropout", InputShape, InputShape, "", Rate: Dropout.Rate, Inverted: Dropout.Inverted)];
+
     public override IEnumerable<Buffer> Buffers()
     {
         yield return Dropout.Mask;

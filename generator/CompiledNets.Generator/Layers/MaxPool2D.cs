@@ -70,6 +70,11 @@ internal sealed class MaxPool2DLayer : PlannedLayer
     public override Epilogue? Epilogue => new(Title, ActivationKind.None, Values, null);
     public override IEnumerable<Buffer> IndexBuffers() => [Winners];
 
+    public override IEnumerable<LayerInfoPlan> Infos() =>
+        [new(Values.Name, "MaxPool2D", InputShape, OutputShape, Settings)];
+
+    private string Settings => $"{Layer.Size}×{Layer.Size} windows, stride {Layer.Stride}";
+
     public override IEnumerable<Buffer> Buffers()
     {
         yield return Values;
@@ -81,7 +86,7 @@ internal sealed class MaxPool2DLayer : PlannedLayer
     public override void WriteForward(CodeWriter w)
     {
         w.Line();
-        w.Line($"// {Title}: {InputShape} -> {OutputShape}, {Layer.Size}×{Layer.Size} windows, stride {Layer.Stride}");
+        w.Line($"// {Title}: {InputShape} -> {OutputShape}, {Settings}");
         w.Line($"var {Values.Name} = Rows({Values.Field}, {Values.Width});");
         w.Line($"{Names.Kernels}.MaxPool2D.Forward({Values.Name}, Indices({Winners.Field}, {Winners.Width}), {Source.Name}, {Sizes}, " +
             $"size: {Layer.Size}, stride: {Layer.Stride}, outHeight: {OutputShape.Height}, outWidth: {OutputShape.Width});");

@@ -62,6 +62,9 @@ internal sealed class SpatialDropoutLayer : PlannedLayer
     public override bool BackwardReadsMasks => WritesInputGradient;
     public override IEnumerable<DropoutPlan> Masks() => [Dropout];
 
+    public override IEnumerable<LayerInfoPlan> Infos() =>
+        [new(Dropout.Output.Name, "SpatialDropout", InputShape, InputShape, "", Rate: Dropout.Rate, Inverted: Dropout.Inverted)];
+
     public override IEnumerable<Buffer> Buffers()
     {
         yield return Dropout.Mask;

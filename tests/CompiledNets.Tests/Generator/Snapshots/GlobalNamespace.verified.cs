@@ -98,6 +98,19 @@ partial class GlobalNet : global::CompiledNets.ICompiledNetwork, global::Compile
         new("dense2.bias", 35, 2),
     };
 
+    /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.LayerInfo> Layers => s_layers;
+
+    private static readonly global::CompiledNets.LayerInfo[] s_layers =
+    {
+        new("dense1", "Dense", new[] { 4 }, new[] { 5 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("dropout1", "Dropout", new[] { 5 }, new[] { 5 }, "", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.AtInference),
+        new("dense2", "Dense", new[] { 5 }, new[] { 2 }, "", parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
+    };
+
+    /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
+    public string Summary() => global::CompiledNets.NetworkSummary.Format(this);
+
     /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
     public ulong MaskStreamState
     {

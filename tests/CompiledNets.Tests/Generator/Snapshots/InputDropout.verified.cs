@@ -99,6 +99,19 @@ partial class InputDropoutNet : global::CompiledNets.ICompiledNetwork, global::C
         new("dense2.bias", 40, 3),
     };
 
+    /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.LayerInfo> Layers => s_layers;
+
+    private static readonly global::CompiledNets.LayerInfo[] s_layers =
+    {
+        new("inputDropout", "Dropout", new[] { 6 }, new[] { 6 }, "", dropoutRate: 0.2, scaling: global::CompiledNets.DropoutScaling.AtInference),
+        new("dense1", "Dense", new[] { 6 }, new[] { 4 }, "", activation: global::CompiledNets.Activation.Tanh, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("dense2", "Dense", new[] { 4 }, new[] { 3 }, "", parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
+    };
+
+    /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
+    public string Summary() => global::CompiledNets.NetworkSummary.Format(this);
+
     /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
     public ulong MaskStreamState
     {

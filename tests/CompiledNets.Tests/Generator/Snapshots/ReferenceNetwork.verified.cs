@@ -111,6 +111,21 @@ partial class MnistNet : global::CompiledNets.ICompiledNetwork, global::Compiled
         new("dense3.bias", 178100, 10),
     };
 
+    /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.LayerInfo> Layers => s_layers;
+
+    private static readonly global::CompiledNets.LayerInfo[] s_layers =
+    {
+        new("dense1", "Dense", new[] { 784 }, new[] { 200 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("dropout1", "Dropout", new[] { 200 }, new[] { 200 }, "", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.AtInference),
+        new("dense2", "Dense", new[] { 200 }, new[] { 100 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
+        new("dropout2", "Dropout", new[] { 100 }, new[] { 100 }, "", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.AtInference),
+        new("dense3", "Dense", new[] { 100 }, new[] { 10 }, "", parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
+    };
+
+    /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
+    public string Summary() => global::CompiledNets.NetworkSummary.Format(this);
+
     /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
     public ulong MaskStreamState
     {

@@ -86,6 +86,17 @@ partial class LogisticNet : global::CompiledNets.ICompiledNetwork, global::Compi
         new("dense1.bias", 6, 2),
     };
 
+    /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::CompiledNets.LayerInfo> Layers => s_layers;
+
+    private static readonly global::CompiledNets.LayerInfo[] s_layers =
+    {
+        new("dense1", "Dense", new[] { 3 }, new[] { 2 }, "", parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+    };
+
+    /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
+    public string Summary() => global::CompiledNets.NetworkSummary.Format(this);
+
     /// <summary>The position of the dropout mask stream, for checkpoints: setting it back replays the same masks.</summary>
     public ulong MaskStreamState
     {
