@@ -279,6 +279,9 @@ internal static class NetworkEmitter
                     if (info.Activation != ActivationKind.None) text.Append($", activation: {Names.Activation(info.Activation)}");
                     if (info.Kind.EndsWith("Dropout", System.StringComparison.Ordinal))
                         text.Append($", dropoutRate: {Literals.Number(info.Rate)}, scaling: global::CompiledNets.DropoutScaling.{(info.Inverted ? "Inverted" : "AtInference")}");
+                    if (info.Window > 0) text.Append($", window: {info.Window}, stride: {info.Stride}");
+                    if (info.Padding is { } padding && System.Linq.Enumerable.Any(padding, p => p != 0))
+                        text.Append($", padding: new[] {{ {string.Join(", ", padding)} }}");
                     if (info.Tensors.Length > 0)
                         text.Append(", parameters: new[] { ").Append(string.Join(", ", System.Linq.Enumerable.Select(info.Tensors, t => $"s_parameterTensors[{tensors.IndexOf(t)}]"))).Append(" }");
                     w.Line(text.Append("),").ToString());
