@@ -13,7 +13,9 @@ internal static class NetworkEmitter
     private const string Span = Names.Span;
     private const string ReadOnlySpan = Names.ReadOnlySpan;
 
-    public static string Emit(NetworkModel model)
+    /// <param name="model">The network.</param>
+    /// <param name="weights">The parameters' bytes (little-endian floats in the order of Parameters) to compile in, or null.</param>
+    public static string Emit(NetworkModel model, byte[]? weights = null)
     {
         var plan = new NetworkPlan(model);
         var w = new CodeWriter();
@@ -34,7 +36,7 @@ internal static class NetworkEmitter
         {
             WriteConstants(w, plan);
             WriteFields(w, plan);
-            WriteConstructor(w, plan);
+            WriteConstructor(w, plan, weights is not null);
             WriteProperties(w, plan);
             WriteForward(w, plan);
             WriteLoss(w, plan);
@@ -44,6 +46,8 @@ internal static class NetworkEmitter
             WritePredictSamples(w, plan);
             WriteReseed(w, plan);
             WriteHelpers(w, plan);
+            if (weights is not null)
+                WriteCompiledWeights(w, plan, weights);
         }
         return w.ToString();
     }
@@ -94,12 +98,21 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void WriteConstructor(CodeWriter w, NetworkPlan plan)
+    private static void WriteConstructor(CodeWriter w, NetworkPlan plan, bool compiledWeights)
     {
         string name = Identifiers.Escape(plan.Model.ClassName);
-        w.Line("/// <summary>Allocates every buffer once and initializes the weights from <paramref name=\"seed\"/>.</summary>");
-        w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
-        w.Line("/// <param name=\"seed\">Seeds the weight initialization and the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        if (compiledWeights)
+        {
+            w.Line($"/// <summary>Allocates every buffer once and starts from the weights compiled in from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}.</summary>");
+            w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
+            w.Line("/// <param name=\"seed\">Seeds the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        }
+        else
+        {
+            w.Line("/// <summary>Allocates every buffer once and initializes the weights from <paramref name=\"seed\"/>.</summary>");
+            w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
+            w.Line("/// <param name=\"seed\">Seeds the weight initialization and the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        }
         using (w.Open($"public {name}(int maxBatchSize = 128, ulong seed = 0)"))
         {
             w.Line($"{Kernels}.Checks.MaxBatchSize(maxBatchSize, WidestLayer);");
@@ -113,9 +126,17 @@ internal static class NetworkEmitter
             if (IsClassifier(plan))
                 w.Line("_sampleProbabilities = new float[maxBatchSize * OutputSize];");
             w.Line();
-            w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
-            foreach (PlannedLayer layer in plan.Layers)
-                layer.WriteInit(w);
+            if (compiledWeights)
+            {
+                w.Line("// The parameters start from the weights compiled in (checked against the declaration at build time).");
+                w.Line("CompiledWeights.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)));");
+            }
+            else
+            {
+                w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
+                foreach (PlannedLayer layer in plan.Layers)
+                    layer.WriteInit(w);
+            }
             if (plan.HasDropout)
                 w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
         }
@@ -464,6 +485,29 @@ internal static class NetworkEmitter
                 w.Line("// This network has no dropout layer: there is no mask stream to restart.");
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// The compiled-in parameters as a byte-array literal behind a ReadOnlySpan property: the compiler stores it in the
+    /// assembly's data section and the span reads it in place (no allocation, no file).
+    /// </summary>
+    private static void WriteCompiledWeights(CodeWriter w, NetworkPlan plan, byte[] weights)
+    {
+        const int PerLine = 64;
+        w.Line();
+        w.Line($"/// <summary>The parameters from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}: {weights.Length / 4} little-endian floats in the order of <see cref=\"Parameters\"/>.</summary>");
+        w.Line("private static global::System.ReadOnlySpan<byte> CompiledWeights => new byte[]");
+        w.Line("{");
+        var line = new System.Text.StringBuilder();
+        for (int i = 0; i < weights.Length; i += PerLine)
+        {
+            line.Clear().Append("    ");
+            int end = System.Math.Min(i + PerLine, weights.Length);
+            for (int j = i; j < end; j++)
+                line.Append(weights[j].ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(',');
+            w.Line(line.ToString());
+        }
+        w.Line("};");
     }
 
     private static void WriteHelpers(CodeWriter w, NetworkPlan plan)
