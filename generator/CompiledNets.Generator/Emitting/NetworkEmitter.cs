@@ -129,8 +129,8 @@ internal static class NetworkEmitter
             if (compiledWeights)
             {
                 w.Line("// The parameters start from the weights compiled in (checked against the declaration at build time).");
-                w.Line("global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(CompiledWeights).Slice(0, ParameterCount * sizeof(float))");
-                w.Line("    .CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)));");
+                w.Line("global::System.Buffers.Text.Base64.DecodeFromUtf8(CompiledWeights,");
+                w.Line("    global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)), out _, out _);");
             }
             else
             {
@@ -489,33 +489,16 @@ internal static class NetworkEmitter
     }
 
     /// <summary>
-    /// The compiled-in parameters as a ulong-array literal behind a ReadOnlySpan property: the compiler stores it in the
-    /// assembly's data section and the span reads it in place (no allocation, no file). Eight bytes per literal keep the
-    /// source to an eighth of the tokens a byte array needs, which is what the compiler's time grows with.
+    /// The compiled-in parameters as one UTF-8 string literal of their base64 text: the compiler stores it in the
+    /// assembly's data section and the span reads it in place (no allocation, no file). One token, whatever the size:
+    /// an array literal needs a token per element, and the compiler's time grows with the tokens (a 10 MB file as a byte
+    /// array took minutes to build).
     /// </summary>
     private static void WriteCompiledWeights(CodeWriter w, NetworkPlan plan, byte[] weights)
     {
-        const int PerLine = 16;
-        var padded = new byte[(weights.Length + 7) / 8 * 8];
-        System.Array.Copy(weights, padded, weights.Length);
         w.Line();
-        w.Line($"/// <summary>The parameters from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}: {weights.Length / 4} little-endian floats in the order of <see cref=\"Parameters\"/>, eight bytes per value.</summary>");
-        w.Line("private static global::System.ReadOnlySpan<ulong> CompiledWeights => new ulong[]");
-        w.Line("{");
-        var line = new System.Text.StringBuilder();
-        for (int i = 0; i < padded.Length; i += 8 * PerLine)
-        {
-            line.Clear().Append("    ");
-            int end = System.Math.Min(i + 8 * PerLine, padded.Length);
-            for (int j = i; j < end; j += 8)
-            {
-                ulong value = 0;
-                for (int b = 7; b >= 0; b--) value = value << 8 | padded[j + b]; // little-endian, whatever the build machine
-                line.Append("0x").Append(value.ToString("X", System.Globalization.CultureInfo.InvariantCulture)).Append(',');
-            }
-            w.Line(line.ToString());
-        }
-        w.Line("};");
+        w.Line($"/// <summary>The parameters from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}: {weights.Length / 4} little-endian floats in the order of <see cref=\"Parameters\"/>, as base64.</summary>");
+        w.Line("private static global::System.ReadOnlySpan<byte> CompiledWeights => \"" + System.Convert.ToBase64String(weights) + "\"u8;");
     }
 
     private static void WriteHelpers(CodeWriter w, NetworkPlan plan)

@@ -44,8 +44,8 @@ partial class TinyWeightedNet : global::CompiledNets.ICompiledNetwork, global::C
         _sampleProbabilities = new float[maxBatchSize * OutputSize];
 
         // The parameters start from the weights compiled in (checked against the declaration at build time).
-        global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(CompiledWeights).Slice(0, ParameterCount * sizeof(float))
-            .CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)));
+        global::System.Buffers.Text.Base64.DecodeFromUtf8(CompiledWeights,
+            global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)), out _, out _);
     }
 
     /// <summary>The largest batch this instance was built for.</summary>
@@ -227,9 +227,6 @@ partial class TinyWeightedNet : global::CompiledNets.ICompiledNetwork, global::C
     /// <summary>The first <c>_batchSize</c> rows of a [maxBatchSize, width] buffer.</summary>
     private global::System.Span<float> Rows(float[] buffer, int width) => new(buffer, 0, _batchSize * width);
 
-    /// <summary>The parameters from tiny.safetensors: 8 little-endian floats in the order of <see cref="Parameters"/>, eight bytes per value.</summary>
-    private static global::System.ReadOnlySpan<ulong> CompiledWeights => new ulong[]
-    {
-        0xBF8000003F000000,0x3E80000040000000,0x40400000BE000000,0xBF8000003F800000,
-    };
+    /// <summary>The parameters from tiny.safetensors: 8 little-endian floats in the order of <see cref="Parameters"/>, as base64.</summary>
+    private static global::System.ReadOnlySpan<byte> CompiledWeights => "AAAAPwAAgL8AAABAAACAPgAAAL4AAEBAAACAPwAAgL8="u8;
 }
