@@ -333,7 +333,7 @@ public static unsafe class Conv2D
         // On the grid: the product [F, grid positions] before it is gathered; otherwise: the patch matrix.
         long scratch = onGrid ? (long)filters * s.Grid.Positions : pointwise ? 0 : (long)patch * positions;
         fixed (float* buffer = scratch > 0 ? Scratch(ref t_patches, scratch) : null)
-        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize) : null)
+        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize + TO.Width) : null)
         {
             for (int b = first; b < last; b++)
             {
@@ -426,8 +426,9 @@ public static unsafe class Conv2D
         int margin = (g.KernelSize - 1) * grid.Width + g.KernelSize - 1;
         nint rowLength = margin + (plane + w - 1) / w * w + w;
         bool padded = !grid.InPlace;
-        fixed (float* rows = Scratch(ref t_patches, patch * rowLength), spread = Scratch(ref t_grid, (long)filters * columns))
-        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * plane) : null)
+        // Spread and Pad may write a vector past their rows' end.
+        fixed (float* rows = Scratch(ref t_patches, patch * rowLength), spread = Scratch(ref t_grid, (long)filters * columns + w))
+        fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * plane + w) : null)
         {
             // The product writes [margin, margin + columns) of each row; the rest stays zero for every example.
             TO.Clear(rows, (int)(patch * rowLength));
@@ -488,8 +489,12 @@ public static unsafe class Conv2D
         nint inputStride = (nint)(((long)g.Channels * grid.PlaneSize + 2 * width - 1) / width * width);
         nint outputStride = filters * rowStride;
         int chunk = (int)Math.Clamp(ChunkBytes / (sizeof(float) * (inputStride + outputStride)), 1, last - first);
-        fixed (float* inputs = Scratch(ref t_padded, chunk * inputStride), gradients = Scratch(ref t_grid, chunk * outputStride))
+        // Both start on a 64-byte line (the output gradients' rows then load whole lines), with a vector of room past the
+        // end for Spread and Pad.
+        fixed (float* inputBuffer = Scratch(ref t_padded, chunk * inputStride + 16 + width), gradientBuffer = Scratch(ref t_grid, chunk * outputStride + 16 + width))
         {
+            float* inputs = (float*)(((nint)inputBuffer + 63) & ~(nint)63);
+            float* gradients = (float*)(((nint)gradientBuffer + 63) & ~(nint)63);
             for (int from = first; from < last; from += chunk)
             {
                 int count = Math.Min(chunk, last - from);

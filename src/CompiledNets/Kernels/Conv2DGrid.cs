@@ -61,7 +61,10 @@ internal readonly struct GridShape
 /// <summary>The moves between the input and output layouts and their grids (see <see cref="GridShape"/>).</summary>
 internal static unsafe class Conv2DGrid
 {
-    /// <summary>One example's input [C, H, W] written out padded, [C, grid height, grid width].</summary>
+    /// <summary>
+    /// One example's input [C, H, W] written out padded, [C, grid height, grid width]; it may write zeros up to a vector
+    /// past the end (see <see cref="IImageOps.CopyThenZero"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pad<TO>(float* padded, float* x, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
@@ -78,9 +81,9 @@ internal static unsafe class Conv2DGrid
                     TO.Clear(row, gw);
                     continue;
                 }
+                // Rows in order: what one writes past its end, the next one writes over.
                 TO.Clear(row, lo);
-                TO.Copy(row + lo, x + ((long)c * h + y) * w, hi - lo);
-                TO.Clear(row + hi, gw - hi);
+                TO.CopyThenZero(row + lo, x + ((long)c * h + y) * w, hi - lo, gw - lo);
             }
         }
     }
@@ -110,23 +113,21 @@ internal static unsafe class Conv2DGrid
 
     /// <summary>
     /// One example's output gradient [F, OH·OW] laid out on the grid, [F, <paramref name="rowStride"/>]: zero at the
-    /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row.
+    /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row. It may write
+    /// zeros up to a vector past the end (see <see cref="IImageOps.CopyThenZero"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Spread<TO>(float* grid, float* dy, nint rowStride, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
     {
-        int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width, gap = gw - ow;
+        int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width;
+        // Rows in order: what one writes past its end, the next one writes over.
         for (int f = 0; f < g.Filters; f++)
         {
             float* row = grid + f * rowStride;
             float* source = dy + (long)f * oh * ow;
             for (int oy = 0; oy < oh - 1; oy++)
-            {
-                TO.Copy(row + oy * gw, source + oy * ow, ow);
-                TO.Clear(row + oy * gw + ow, gap);
-            }
-            TO.Copy(row + (oh - 1) * gw, source + (oh - 1) * ow, ow);
-            TO.Clear(row + shape.Positions, (int)(rowStride - shape.Positions));
+                TO.CopyThenZero(row + oy * gw, source + oy * ow, ow, gw);
+            TO.CopyThenZero(row + (oh - 1) * gw, source + (oh - 1) * ow, ow, (int)(rowStride - (oh - 1) * gw));
         }
     }
 

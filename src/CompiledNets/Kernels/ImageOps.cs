@@ -11,6 +11,12 @@ internal unsafe interface IImageOps
 {
     /// <summary><c>destination[i] = source[i]</c> for i &lt; count.</summary>
     static abstract void Copy(float* destination, float* source, int count);
+    /// <summary>
+    /// <c>destination[i] = source[i]</c> for i &lt; count and 0 from there to <paramref name="total"/>, in whole vectors: it
+    /// may write zeros up to <see cref="Width"/> − 1 values past <paramref name="total"/> (the caller has room there, or
+    /// writes it afterwards), and reads nothing past <c>source + count</c>.
+    /// </summary>
+    static abstract void CopyThenZero(float* destination, float* source, int count, int total);
     /// <summary><c>destination[i] = 0</c> for i &lt; count.</summary>
     static abstract void Clear(float* destination, int count);
     /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
@@ -78,6 +84,15 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
             TV lanes = TS.FirstLanes(count - i);
             TS.StoreMasked(destination + i, TS.LoadMasked(source + i, lanes), lanes);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyThenZero(float* destination, float* source, int count, int total)
+    {
+        int w = TS.Width, i = 0;
+        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Load(source + i));
+        // Masked loads: zeros in the lanes past count, and no read there.
+        for (; i < total; i += w) TS.Store(destination + i, TS.LoadMasked(source + i, TS.FirstLanes(count - i)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -163,6 +178,12 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static void Clear(float* destination, int count)
     {
         for (int i = 0; i < count; i++) destination[i] = 0f;
+    }
+
+    public static void CopyThenZero(float* destination, float* source, int count, int total)
+    {
+        Copy(destination, source, count);
+        Clear(destination + count, total - count);
     }
 
     public static void Add(float* destination, float* source, int count)
