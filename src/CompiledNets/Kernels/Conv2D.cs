@@ -324,7 +324,7 @@ public static unsafe class Conv2D
     private static bool Pointwise(in Conv2DGeometry g) =>
         g.KernelSize == 1 && g.Stride == 1 && g.OutHeight == g.Height && g.OutWidth == g.Width;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Forward<TO>(ref State s, int first, int last) where TO : IImageOps
     {
         Conv2DGeometry g = s.Geometry;
@@ -378,7 +378,7 @@ public static unsafe class Conv2D
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void BackwardInput<TO>(ref State s, int first, int last) where TO : IImageOps
     {
         if (s.Method == Method.Grid)
@@ -415,7 +415,7 @@ public static unsafe class Conv2D
     /// rows of its channel at its position less their offsets. The product's rows sit between zero margins, so that the
     /// sums read every row over the whole plane without a bounds check (and nothing is ever scattered).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void BackwardInputOnGrid<TO>(ref State s, int first, int last) where TO : IImageOps
     {
         Conv2DGeometry g = s.Geometry;
@@ -455,7 +455,7 @@ public static unsafe class Conv2D
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Parameters<TO>(ref State s, int first, int last, float* dw, float* db) where TO : IImageOps
     {
         Conv2DGeometry g = s.Geometry;
@@ -477,7 +477,7 @@ public static unsafe class Conv2D
     /// The weight gradient of examples [first, last) on the grid, in chunks of examples whose padded inputs and grid
     /// output gradients (rows padded to whole vectors, zero past the outputs) fit in <see cref="ChunkBytes"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ParametersOnGrid<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
     {
         Conv2DGeometry g = s.Geometry;
@@ -521,7 +521,7 @@ public static unsafe class Conv2D
     }
 
     /// <summary>The weight gradient of examples [first, last) as products <c>dOutput_b · patches_bᵀ</c>, added in example order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ParametersOnPatches<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
     {
         Conv2DGeometry g = s.Geometry;

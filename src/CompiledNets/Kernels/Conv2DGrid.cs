@@ -65,7 +65,7 @@ internal static unsafe class Conv2DGrid
     /// One example's input [C, H, W] written out padded, [C, grid height, grid width]; it may write zeros up to a vector
     /// past the end (see <see cref="IImageOps.CopyThenZero"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Pad<TO>(float* padded, float* x, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
         int h = g.Height, w = g.Width, gw = grid.Width, left = g.PadLeft;
@@ -89,7 +89,7 @@ internal static unsafe class Conv2DGrid
     }
 
     /// <summary>The inverse of <see cref="Pad{TO}"/> for a gradient: the input's positions of the padded grid (0 where the grid does not reach).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
         int h = g.Height, w = g.Width, gw = grid.Width;
@@ -116,7 +116,7 @@ internal static unsafe class Conv2DGrid
     /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row. It may write
     /// zeros up to a vector past the end (see <see cref="IImageOps.CopyThenZero"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Spread<TO>(float* grid, float* dy, nint rowStride, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
     {
         int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width;
@@ -135,7 +135,7 @@ internal static unsafe class Conv2DGrid
     /// The outputs of one example out of its grid product [F, Positions], with the bias added and ReLU applied when
     /// <paramref name="relu"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Gather<TO>(float* y, float* grid, float* bias, bool relu, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
     {
         int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width;
@@ -176,7 +176,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
 {
     private const int Weights = 5;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(in FilterGradientJob job)
     {
         int widest = TS.Registers >= 32 ? 4 : 2;
@@ -214,7 +214,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
     private readonly struct Two : IRows { public static int Count => 2; }
     private readonly struct One : IRows { public static int Count => 1; }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TR>(in FilterGradientJob job, float* dy, int* offsets, float* sums) where TR : IRows
     {
         int w = TS.Width;
@@ -266,7 +266,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
 /// <summary><see cref="ConvFilterGradient{TV, TS}"/> in plain loops.</summary>
 internal static unsafe class ConvFilterGradient
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void RunScalar(in FilterGradientJob job)
     {
         for (int f = 0; f < job.Filters; f++)
