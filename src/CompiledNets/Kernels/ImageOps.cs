@@ -27,6 +27,8 @@ internal unsafe interface IImageOps
     static abstract void AddBias(float* row, int count, float bias, bool relu);
     /// <summary><c>destination[i] = source[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
     static abstract void CopyAddBias(float* destination, float* source, int count, float bias, bool relu);
+    /// <summary>A stride-1 convolution's forward pass for one example, the filters in the lanes: see <see cref="ConvFilterVectors{TV, TS}"/>.</summary>
+    static abstract void FilterVectorForward(in FilterVectorJob job);
     /// <summary>
     /// <c>destination[q] = Σ_t rows[t · rowLength + q − shifts[t]]</c> for q &lt; count, the terms added in order: the rows
     /// of a product, each shifted by its own offset, summed. Every row must be readable from <c>−shifts[t]</c> to
@@ -45,6 +47,8 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static int Width => TS.Width;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient<TV, TS>.Run(job);
+
+    public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -159,6 +163,19 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static int Width => 1;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
+
+    public static void FilterVectorForward(in FilterVectorJob job)
+    {
+        for (int oy = 0; oy < job.OutHeight; oy++)
+            for (int ox = 0; ox < job.OutWidth; ox++)
+                for (int f = 0; f < job.Filters; f++)
+                {
+                    float sum = 0f;
+                    for (int t = 0; t < job.Terms; t++)
+                        sum += job.Input[job.Offsets[t] + oy * job.GridWidth + ox] * job.Weights[t * job.Filters + f];
+                    job.Output[(oy * job.OutWidth + ox) * job.Filters + f] = sum;
+                }
+    }
 
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
     {
