@@ -110,12 +110,14 @@ public static unsafe class Conv2D
     {
         if (Pointwise(g)) return (Method.Pointwise, Method.Grid, Method.Pointwise);
         if (!GridShape.Applies(g)) return (Method.Patches, Method.Patches, Method.Patches);
-        // With the filters in the lanes nothing is computed past the outputs, so that is the forward pass whenever the
-        // filters fill whole vectors and each output sums enough terms for the transpose into place to be a small share
-        // (LeNet's 6 → 16 filters of 5 × 5: 307 → 219 µs at batch 128 on AVX-512; 1 → 16 of 3 × 3: 300 → 384 µs, so not there).
+        // With the filters in the lanes nothing is computed past the outputs: the forward pass and the weight gradient go
+        // that way when the filters fill 1 to 4 whole vectors (with more, each broadcast input serves too little work: 16 →
+        // 32 filters of 3 × 3 on 128-bit vectors took 1.2 and 2.1 times as long) and each output sums enough terms for the
+        // transposes to be a small share (LeNet's 6 → 16 filters of 5 × 5 at batch 128 on AVX-512: forward 307 → 219 µs,
+        // weight gradient 327 → 212 µs; 1 → 16 filters of 3 × 3: forward 300 → 384 µs, so not there).
         int width = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, SimdLevel.Vector128 => 4, _ => 0 };
-        if (width > 0 && g.Filters % width == 0 && g.PatchSize >= MinimumFilterVectorTerms)
-            return (Method.FilterVectors, Method.Grid, Method.Grid);
+        if (width > 0 && g.Filters % width == 0 && g.Filters <= 4 * width && g.PatchSize >= MinimumFilterVectorTerms)
+            return (Method.FilterVectors, Method.FilterVectors, Method.Grid);
         bool spread = (long)g.Filters * new GridShape(g).OffsetSpan(g) <= MaxSpreadWeights;
         return (spread ? Method.Grid : Method.Patches, Method.Grid, Method.Grid);
     }
@@ -214,7 +216,7 @@ public static unsafe class Conv2D
         bool finite = Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
         Method method = Methods(geometry, level).WeightGradient;
         // The grid's positions that are not outputs read the input against zero gradients: exact only for a finite input.
-        if (!finite) method = Method.Patches;
+        if (!finite && method == Method.Grid) method = Method.Patches;
         int parts = Math.Min(batch, ParameterParts);
         // Part 0 sums into dWeights and dBias; parts 1.. into their own slices of the shared buffer, added at the end.
         long stride = weightCount + filters;
@@ -228,9 +230,9 @@ public static unsafe class Conv2D
                 // The patch path's product skips the positions where every filter's gradient is zero: exact for a finite input.
                 SkipZeros = finite,
             };
+            if (method is Method.Grid or Method.FilterVectors) state.Grid = new GridShape(geometry);
             if (method == Method.Grid)
             {
-                state.Grid = new GridShape(geometry);
                 state.Grid.Offsets(offsets, geometry);
                 state.Offsets = offsets;
             }
@@ -521,6 +523,7 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
         if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
+        else if (s.Method == Method.FilterVectors) ParametersFilterVectors<TO>(ref s, first, last, dw);
         else ParametersOnPatches<TO>(ref s, first, last, dw);
         for (int b = first; b < last; b++)
         {
@@ -577,6 +580,49 @@ public static unsafe class Conv2D
                 };
                 TO.FilterGradient(job);
             }
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient of examples [first, last) with the filters in the vector lanes, in chunks of examples whose
+    /// padded inputs and transposed output gradients fit in <see cref="ChunkBytes"/>; summed transposed, [C·k·k, F], and
+    /// transposed into place at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ParametersFilterVectors<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        GridShape grid = s.Grid;
+        int width = TO.Width, filters = g.Filters, positions = g.OutputPlaneSize, size = g.Channels * grid.PlaneSize;
+        // Room for the vector Pad may write past the end.
+        nint inputStride = (size + 2 * width - 1) / width * width;
+        nint outputStride = (nint)positions * filters;
+        int chunk = (int)Math.Clamp(ChunkBytes / (sizeof(float) * (inputStride + outputStride)), 1, last - first);
+        fixed (float* inputs = Scratch(ref t_padded, chunk * inputStride), gradientBuffer = Scratch(ref t_grid, chunk * outputStride + 16))
+        fixed (float* transposed = Scratch(ref t_product, g.WeightCount))
+        {
+            // Rows of whole 64-byte lines.
+            float* gradients = (float*)(((nint)gradientBuffer + 63) & ~(nint)63);
+            for (int from = first; from < last; from += chunk)
+            {
+                int count = Math.Min(chunk, last - from);
+                for (int e = 0; e < count; e++)
+                {
+                    float* x = s.Input + (long)(from + e) * g.InputSize;
+                    if (grid.InPlace) TO.Copy(inputs + e * inputStride, x, size);
+                    else Conv2DGrid.Pad<TO>(inputs + e * inputStride, x, g, grid);
+                    Transpose.Run(s.Output + (long)(from + e) * g.OutputSize, positions, gradients + e * outputStride, filters, filters, positions);
+                }
+                var job = new FilterVectorGradientJob
+                {
+                    Inputs = inputs, InputStride = inputStride, OutputGradients = gradients, OutputStride = outputStride,
+                    Examples = count, Channels = g.Channels, KernelSize = g.KernelSize, Filters = filters,
+                    OutHeight = g.OutHeight, OutWidth = g.OutWidth, GridWidth = grid.Width, GridPlane = grid.PlaneSize,
+                    Gradient = transposed, Accumulate = from != first,
+                };
+                TO.FilterVectorGradient(job);
+            }
+            Transpose.Run(transposed, filters, dw, g.PatchSize, g.PatchSize, filters);
         }
     }
 

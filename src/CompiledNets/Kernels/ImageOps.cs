@@ -29,6 +29,8 @@ internal unsafe interface IImageOps
     static abstract void CopyAddBias(float* destination, float* source, int count, float bias, bool relu);
     /// <summary>A stride-1 convolution's forward pass for one example, the filters in the lanes: see <see cref="ConvFilterVectors{TV, TS}"/>.</summary>
     static abstract void FilterVectorForward(in FilterVectorJob job);
+    /// <summary>A stride-1 convolution's weight gradient over a chunk of examples, the filters in the lanes: see <see cref="ConvFilterVectorGradient{TV, TS}"/>.</summary>
+    static abstract void FilterVectorGradient(in FilterVectorGradientJob job);
     /// <summary>
     /// <c>destination[q] = Σ_t rows[t · rowLength + q − shifts[t]]</c> for q &lt; count, the terms added in order: the rows
     /// of a product, each shifted by its own offset, summed. Every row must be readable from <c>−shifts[t]</c> to
@@ -49,6 +51,8 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient<TV, TS>.Run(job);
 
     public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
+
+    public static void FilterVectorGradient(in FilterVectorGradientJob job) => ConvFilterVectorGradient<TV, TS>.Run(job);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -163,6 +167,26 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static int Width => 1;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
+
+    public static void FilterVectorGradient(in FilterVectorGradientJob job)
+    {
+        int k = job.KernelSize;
+        for (int p = 0; p < job.Channels * k * k; p++)
+        {
+            int offset = p / (k * k) * job.GridPlane + p / k % k * job.GridWidth + p % k;
+            for (int f = 0; f < job.Filters; f++)
+            {
+                float sum = 0f;
+                for (int e = 0; e < job.Examples; e++)
+                    for (int oy = 0; oy < job.OutHeight; oy++)
+                        for (int ox = 0; ox < job.OutWidth; ox++)
+                            sum += job.Inputs[e * job.InputStride + offset + oy * job.GridWidth + ox] *
+                                job.OutputGradients[e * job.OutputStride + (oy * job.OutWidth + ox) * job.Filters + f];
+                float* gradient = job.Gradient + p * job.Filters + f;
+                *gradient = job.Accumulate ? *gradient + sum : sum;
+            }
+        }
+    }
 
     public static void FilterVectorForward(in FilterVectorJob job)
     {

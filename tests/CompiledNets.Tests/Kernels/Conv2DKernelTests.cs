@@ -62,6 +62,11 @@ public class Conv2DKernelTests
         yield return ("lanes F48 same 5x9 k3", Conv2DGeometry.Same(4, 5, 9, 48, 3), 1);
         yield return ("lanes F8 valid 9x7 k4", Conv2DGeometry.Valid(2, 9, 7, 8, 4), 3);
         yield return ("lanes F4 pad 1/2 k4", new Conv2DGeometry(2, 6, 6, 4, 4, 1, 1, 2, 5, 7), 2);
+        // Large kernels: kernel rows of 7, 8 and 9 weights, split into tiles of up to 8 (6 where two vectors share them).
+        yield return ("lanes F16 same k8", Conv2DGeometry.Same(1, 9, 10, 16, 8), 1);
+        yield return ("lanes F16 same k7", Conv2DGeometry.Same(1, 8, 9, 16, 7), 2);
+        yield return ("lanes F16 valid k9", Conv2DGeometry.Valid(1, 12, 11, 16, 9), 2);
+        yield return ("lanes F64 valid k4", Conv2DGeometry.Valid(2, 6, 7, 64, 4), 2);
         // Random shapes: every legal output size, padding and stride up to 3.
         var rng = new SplitMix64(77);
         for (int i = 0; i < 24; i++)
@@ -146,10 +151,10 @@ public class Conv2DKernelTests
             }
             var expected = new List<string> { "forward Pointwise", "forward Grid", "forward Patches", "weights Grid", "weights Patches",
                 "input Pointwise", "input Grid", "input Patches" };
-            if (level != SimdLevel.Scalar) expected.Add("forward FilterVectors");
+            if (level != SimdLevel.Scalar) expected.AddRange(["forward FilterVectors", "weights FilterVectors"]);
             foreach (string method in expected) Assert.True(seen.Contains(method), $"{level}: no tested shape takes {method}");
-            Assert.Equal((level == SimdLevel.Scalar ? Conv2D.Method.Grid : Conv2D.Method.FilterVectors, Conv2D.Method.Grid, Conv2D.Method.Grid),
-                Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5), level));
+            Conv2D.Method lanes = level == SimdLevel.Scalar ? Conv2D.Method.Grid : Conv2D.Method.FilterVectors;
+            Assert.Equal((lanes, lanes, Conv2D.Method.Grid), Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5), level));
         }
     }
 
