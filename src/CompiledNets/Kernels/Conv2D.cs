@@ -14,15 +14,22 @@ namespace CompiledNets.Kernels;
 /// <para>
 /// Stride 1 (the common case) runs on the grid of the padded input: output position (oy, ox) is grid index
 /// <c>oy · W′ + ox</c> (W′ the padded width), and the input under weight (c, ky, kx) is then at a fixed offset from it, so
-/// every product reads the input where it is and no patch matrix is built. The forward pass is the register-blocked
-/// product of the dense layers, <c>weights · input</c>, its inner terms walked through the weights' offsets; bias and
-/// activation are applied as each example's outputs are taken out of the grid. The weight gradient sums
-/// <c>dOutput[f, j] · input[offset(c, ky, kx) + j]</c> over the grid in vector accumulators, 4 filters × 5 weights at a
-/// time (2 × 5 with 16 vector registers). The input gradient is the product <c>weightsᵀ · dOutput</c> on the grid, each
-/// of its rows added onto the input gradient at its weight's offset. The grid has <c>k − 1</c> columns per row that are
-/// not outputs: they cost that share of the work and are dropped (or are zero, which is exact as long as the other
-/// operand is finite: a weight gradient with a non-finite input, or an input gradient with non-finite weights, takes
-/// the patch path below instead, so that 0 · ∞ gives NaN exactly where the definition does).
+/// every product reads the input where it is and no patch matrix is built. When the filters fill 1 to 4 whole vectors
+/// (16 or 32 filters with AVX-512, 8 to 32 with AVX2, 4 to 16 with 128-bit vectors) and each output sums at least 32
+/// terms, the forward pass and the weight gradient keep the filters in the vector lanes: each input value is broadcast
+/// against a vector of weights (forward) or of output gradients (weight gradient), and only the outputs are computed;
+/// outputs and output gradients are transposed between [F, positions] and [positions, F] per example. Otherwise the
+/// forward pass is the register-blocked product of the dense layers, <c>weights · input</c>, its inner terms walked
+/// through the weights' offsets, and the weight gradient sums <c>dOutput[f, j] · input[offset(c, ky, kx) + j]</c> over the
+/// grid in vector accumulators, 4 filters × 5 weights at a time (2 × 5 with 16 vector registers). The input gradient is
+/// the product <c>weightsᵀ · dOutput</c> on the grid, each input position summing the rows of its channel at its position
+/// less their offsets. The grid has <c>k − 1</c> columns per row that are not outputs: there they cost that share of the
+/// work and are dropped, or are zero, which is exact as long as the other operand is finite (a grid weight gradient with a
+/// non-finite input, or an input gradient with non-finite weights, takes the patch path below instead).
+/// </para>
+/// <para>
+/// Padding is zeros that take part in the products, as in PyTorch: 0 · ∞ at a padded position gives NaN. Bias and
+/// activation are applied to each example's outputs while they are in cache.
 /// </para>
 /// <para>
 /// Other strides unfold each example's windows into a patch matrix (im2col) in a buffer of the thread and multiply it;
