@@ -220,8 +220,9 @@ public static unsafe class Conv2D
             dBias.Slice(0, filters).Clear();
             return;
         }
-        bool finite = Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
         Method method = Methods(geometry, level).WeightGradient;
+        // (With the filters in the lanes nothing depends on it.)
+        bool finite = method != Method.FilterVectors && Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
         // The grid's positions that are not outputs read the input against zero gradients: exact only for a finite input.
         if (!finite && method == Method.Grid) method = Method.Patches;
         int parts = Math.Min(batch, ParameterParts);
