@@ -63,13 +63,13 @@ internal static unsafe class Conv2DGrid
 {
     /// <summary>
     /// One example's input [C, H, W] written out padded, [C, grid height, grid width]; it may write zeros up to a vector
-    /// past the end (see <see cref="IImageOps.CopyThenZero"/>).
+    /// past the end (see <see cref="IImageOps.Window"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Pad<TO>(float* padded, float* x, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
         int h = g.Height, w = g.Width, gw = grid.Width, left = g.PadLeft;
-        int lo = left, hi = Math.Min(gw, left + w);
+        int hi = Math.Min(gw, left + w);
         float* row = padded;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -81,9 +81,9 @@ internal static unsafe class Conv2DGrid
                     TO.Clear(row, gw);
                     continue;
                 }
-                // Rows in order: what one writes past its end, the next one writes over.
-                TO.Clear(row, lo);
-                TO.CopyThenZero(row + lo, x + ((long)c * h + y) * w, hi - lo, gw - lo);
+                // Rows in order: what one writes past its end, the next one writes over. The input row from column
+                // `left` on, read through a mask (nothing is read before it).
+                TO.Window(row, x + ((long)c * h + y) * w - left, left, hi, gw);
             }
         }
     }
@@ -114,7 +114,7 @@ internal static unsafe class Conv2DGrid
     /// <summary>
     /// One example's output gradient [F, OH·OW] laid out on the grid, [F, <paramref name="rowStride"/>]: zero at the
     /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row. It may write
-    /// zeros up to a vector past the end (see <see cref="IImageOps.CopyThenZero"/>).
+    /// zeros up to a vector past the end (see <see cref="IImageOps.Window"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Spread<TO>(float* grid, float* dy, nint rowStride, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
@@ -126,8 +126,8 @@ internal static unsafe class Conv2DGrid
             float* row = grid + f * rowStride;
             float* source = dy + (long)f * oh * ow;
             for (int oy = 0; oy < oh - 1; oy++)
-                TO.CopyThenZero(row + oy * gw, source + oy * ow, ow, gw);
-            TO.CopyThenZero(row + (oh - 1) * gw, source + (oh - 1) * ow, ow, (int)(rowStride - (oh - 1) * gw));
+                TO.Window(row + oy * gw, source + oy * ow, 0, ow, gw);
+            TO.Window(row + (oh - 1) * gw, source + (oh - 1) * ow, 0, ow, (int)(rowStride - (oh - 1) * gw));
         }
     }
 

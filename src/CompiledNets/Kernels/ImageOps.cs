@@ -12,11 +12,11 @@ internal unsafe interface IImageOps
     /// <summary><c>destination[i] = source[i]</c> for i &lt; count.</summary>
     static abstract void Copy(float* destination, float* source, int count);
     /// <summary>
-    /// <c>destination[i] = source[i]</c> for i &lt; count and 0 from there to <paramref name="total"/>, in whole vectors: it
-    /// may write zeros up to <see cref="Width"/> − 1 values past <paramref name="total"/> (the caller has room there, or
-    /// writes it afterwards), and reads nothing past <c>source + count</c>.
+    /// <c>destination[i] = source[i]</c> for <paramref name="lo"/> ≤ i &lt; <paramref name="hi"/> and 0 elsewhere in
+    /// [0, <paramref name="total"/>), in whole vectors: it may write zeros up to <see cref="Width"/> − 1 values past
+    /// <paramref name="total"/> (the caller has room there, or writes it afterwards), and reads only <c>source[lo, hi)</c>.
     /// </summary>
-    static abstract void CopyThenZero(float* destination, float* source, int count, int total);
+    static abstract void Window(float* destination, float* source, int lo, int hi, int total);
     /// <summary><c>destination[i] = 0</c> for i &lt; count.</summary>
     static abstract void Clear(float* destination, int count);
     /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
@@ -95,12 +95,15 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyThenZero(float* destination, float* source, int count, int total)
+    public static void Window(float* destination, float* source, int lo, int hi, int total)
     {
-        int w = TS.Width, i = 0;
-        for (; i + w <= count; i += w) TS.Store(destination + i, TS.Load(source + i));
-        // Masked loads: zeros in the lanes past count, and no read there.
-        for (; i < total; i += w) TS.Store(destination + i, TS.LoadMasked(source + i, TS.FirstLanes(count - i)));
+        int w = TS.Width;
+        for (int i = 0; i < total; i += w)
+        {
+            // Masked loads: zeros in the lanes outside [lo, hi), and no read there.
+            TV v = i >= lo && i + w <= hi ? TS.Load(source + i) : TS.LoadMasked(source + i, TS.AndNot(TS.FirstLanes(hi - i), TS.FirstLanes(lo - i)));
+            TS.Store(destination + i, v);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -221,10 +224,9 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
         for (int i = 0; i < count; i++) destination[i] = 0f;
     }
 
-    public static void CopyThenZero(float* destination, float* source, int count, int total)
+    public static void Window(float* destination, float* source, int lo, int hi, int total)
     {
-        Copy(destination, source, count);
-        Clear(destination + count, total - count);
+        for (int i = 0; i < total; i++) destination[i] = i >= lo && i < hi ? source[i] : 0f;
     }
 
     public static void Add(float* destination, float* source, int count)

@@ -182,9 +182,16 @@ public static unsafe class MaxPool2D
         {
             float* top = x + 2 * oy * width, bottom = top + width;
             int rowIndex = origin + 2 * inExample * width;
-            int ox = 0;
-            for (; ox + 4 <= outWidth; ox += 4)
+            if (outWidth < 4)
             {
+                Windows(y + oy * outWidth, at + oy * outWidth, top, rowIndex, width, 2, 2, 1, outWidth);
+                continue;
+            }
+            // Four outputs at a time; a row that is not whole vectors ends with one that overlaps the one before (and
+            // writes the same values there again).
+            for (int ox = 0; ; ox += 4)
+            {
+                ox = Math.Min(ox, outWidth - 4);
                 (Vector128<float> a, Vector128<float> b) = Split(top + 2 * ox);
                 (Vector128<float> c, Vector128<float> d) = Split(bottom + 2 * ox);
                 Vector128<int> ia = Vector128.Create(rowIndex + 2 * ox) + lanes;
@@ -196,9 +203,8 @@ public static unsafe class MaxPool2D
                 Take(ref max, ref index, d, ia + Vector128.Create(width + 1));
                 max.Store(y + oy * outWidth + ox);
                 index.Store(at + oy * outWidth + ox);
+                if (ox == outWidth - 4) break;
             }
-            if (ox < outWidth)
-                Windows(y + oy * outWidth + ox, at + oy * outWidth + ox, x + 2 * oy * width + 2 * ox, rowIndex + 2 * ox, width, 2, 2, 1, outWidth - ox);
         }
     }
 
@@ -220,8 +226,10 @@ public static unsafe class MaxPool2D
             int* where = at + oy * outWidth;
             int rowIndex = 2 * inExample * width;
             int ox = 0;
-            for (; ox + 4 <= outWidth; ox += 4)
+            // As in Pairs: a row that is not whole vectors ends with one that overlaps (writing the same blocks again).
+            for (; outWidth >= 4; ox += 4)
             {
+                ox = Math.Min(ox, outWidth - 4);
                 Vector128<float> gradient = Vector128.Load(g + ox);
                 Vector128<int> offset = Vector128.Load(where + ox) - (Vector128.Create(rowIndex + 2 * ox) + lanes);
                 Vector128<int> a = Vector128.Equals(offset, Vector128<int>.Zero), b = Vector128.Equals(offset, one);
@@ -229,6 +237,11 @@ public static unsafe class MaxPool2D
                 if ((a | b | c | d) != Vector128<int>.AllBitsSet) return false;
                 Interleave(top + 2 * ox, gradient & a.AsSingle(), gradient & b.AsSingle());
                 Interleave(bottom + 2 * ox, gradient & c.AsSingle(), gradient & d.AsSingle());
+                if (ox == outWidth - 4)
+                {
+                    ox = outWidth;
+                    break;
+                }
             }
             for (; ox < outWidth; ox++)
             {
