@@ -62,7 +62,7 @@ public static class SafeTensors
         return metadata;
     }
 
-    private static byte[] BuildHeader(IReadOnlyList<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    internal static byte[] BuildHeader(IReadOnlyList<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -205,7 +205,7 @@ public static class SafeTensors
         }
     }
 
-    private static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
+    internal static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
     {
         if (BitConverter.IsLittleEndian)
         {
