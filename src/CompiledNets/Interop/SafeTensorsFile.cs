@@ -46,8 +46,10 @@ internal sealed class SafeTensorsFile : IDisposable
             if (fileLength < 8 || RandomAccess.Read(file, prefix, 0) != 8)
                 throw StateDictSource.Invalid(path, $"the file has {fileLength} bytes, fewer than the 8-byte header length of a .safetensors file");
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-            if (headerLength > (ulong)(fileLength - 8) || headerLength > MaxHeaderBytes)
-                throw StateDictSource.Invalid(path, $"the header length {headerLength} is more than the {fileLength - 8} bytes after it (or {MaxHeaderBytes})");
+            if (headerLength > (ulong)(fileLength - 8))
+                throw StateDictSource.Invalid(path, $"the header length {headerLength} is more than the {fileLength - 8} bytes after it");
+            if (headerLength > MaxHeaderBytes)
+                throw StateDictSource.Invalid(path, $"the header length {headerLength} is more than the {MaxHeaderBytes} a header may have");
             var header = new byte[headerLength];
             if (RandomAccess.Read(file, header, 8) != header.Length)
                 throw StateDictSource.Invalid(path, "the file ends inside its header");
@@ -71,7 +73,7 @@ internal sealed class SafeTensorsFile : IDisposable
         }
         catch (JsonException e)
         {
-            throw StateDictSource.Invalid(path, "the header is not valid JSON: " + e.Message);
+            throw StateDictSource.Invalid(path, "the header is not valid JSON: " + e.Message.TrimEnd('.'));
         }
         using (document)
         {

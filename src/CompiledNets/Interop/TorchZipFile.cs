@@ -98,7 +98,7 @@ internal sealed class TorchZipFile : IDisposable
         {
             zip?.Dispose();
             stream.Dispose();
-            throw StateDictSource.Invalid(path, "the zip is damaged: " + e.Message);
+            throw StateDictSource.Invalid(path, "the zip is damaged: " + e.Message.TrimEnd('.'));
         }
         catch
         {
@@ -169,7 +169,7 @@ internal sealed class TorchZipFile : IDisposable
         }
         catch (Exception e) when (IsLibraryFault(_path, e))
         {
-            throw StateDictSource.Invalid(_path, "the zip is damaged: " + e.Message);
+            throw StateDictSource.Invalid(_path, "the zip is damaged: " + e.Message.TrimEnd('.'));
         }
     }
 

@@ -37,3 +37,8 @@ public partial class StateDictOtherMlp;
 [Dense(6, Activation.Tanh)]
 [Dense(2)]
 public partial class StateDictTwinNet;
+
+/// <summary>One output: the Linear weight is [1, 3], whose first stride PyTorch may save as anything.</summary>
+[Network(3, Loss = LossFunction.MeanSquaredError)]
+[Dense(1)]
+public partial class StateDictSingleOutput;

@@ -26,7 +26,7 @@ internal sealed class PickleWriter
 
     public PickleWriter Proto(int version = 2) => Raw(0x80, (byte)version);
 
-    public PickleWriter Global(string module, string name) => Op('c').Raw(Encoding.ASCII.GetBytes($"{module}\n{name}\n"));
+    public PickleWriter Global(string module, string name) => Op('c').Raw(Encoding.UTF8.GetBytes($"{module}\n{name}\n"));
 
     /// <summary>Protocol 4's form: the two names as strings, then STACK_GLOBAL.</summary>
     public PickleWriter StackGlobal(string module, string name) => Text(module).Text(name).Raw(0x93);
