@@ -107,6 +107,9 @@ public static class SafeTensors
             throw Invalid(path, $"the header length {headerLength} exceeds the {file.Length - 8} bytes after it");
         ReadOnlySpan<byte> data = file.AsSpan(8 + (int)headerLength);
 
+        // JsonDocument accepts invalid UTF-8 inside strings and only fails when one is read (InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(file.AsSpan(8, (int)headerLength)))
+            throw Invalid(path, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {
