@@ -66,6 +66,9 @@ internal sealed class SafeTensorsFile : IDisposable
 
     private static List<StateDictTensor> ParseHeader(string path, byte[] header, long dataLength)
     {
+        // JsonDocument accepts invalid UTF-8 inside strings and only fails when one is read (InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw StateDictSource.Invalid(path, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {

@@ -173,21 +173,27 @@ internal sealed class TorchZipFile : IDisposable
         }
     }
 
-    /// <summary>Reads a whole entry of at most <paramref name="limit"/> bytes, checking its size and CRC-32.</summary>
+    /// <summary>
+    /// Reads a whole entry of at most <paramref name="limit"/> bytes, checking its size and CRC-32. The buffer grows
+    /// with the bytes that arrive, so a directory claiming more than the entry holds allocates nothing for it.
+    /// </summary>
     private static byte[] ReadEntry(string path, ZipArchiveEntry entry, long limit)
     {
         if (entry.Length > limit)
             throw StateDictSource.Invalid(path, $"{entry.FullName} claims {entry.Length} bytes, more than the {limit} it may have");
-        var bytes = new byte[entry.Length];
-        int length;
+        using var bytes = new MemoryStream((int)Math.Min(entry.Length, 1 << 16));
+        Span<byte> chunk = stackalloc byte[4096];
         using (Stream data = entry.Open())
         {
-            length = data.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-            if (length == bytes.Length && data.ReadByte() >= 0)
-                throw StateDictSource.Invalid(path, $"zip entry {entry.FullName} holds more than the {entry.Length} bytes its directory gives");
+            for (int length; (length = data.Read(chunk)) > 0;)
+            {
+                if (bytes.Length + length > entry.Length)
+                    throw StateDictSource.Invalid(path, $"zip entry {entry.FullName} holds more than the {entry.Length} bytes its directory gives");
+                bytes.Write(chunk[..length]);
+            }
         }
-        Check(path, entry, length, Crc32.HashToUInt32(bytes.AsSpan(0, length)));
-        return bytes;
+        Check(path, entry, bytes.Length, Crc32.HashToUInt32(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)));
+        return bytes.ToArray();
     }
 
     private static void Check(string path, ZipArchiveEntry entry, long length, uint crc)
