@@ -10,8 +10,9 @@ namespace CompiledNets.Benchmarks;
 /// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
 /// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ),
 /// <c>-- --work</c> prints the FLOPs of each benchmark's matrix products and <c>-- --level</c> what this process's
-/// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH</c> writes the trained weights
-/// the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> names that file.
+/// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH [LENET_PATH]</c> writes the
+/// trained weights the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> (and
+/// <c>COMPILEDNETS_LENET_WEIGHTS</c>) name those files.
 /// </summary>
 internal static class Program
 {
@@ -39,7 +40,7 @@ internal static class Program
         }
         if (args.Length > 1 && args[0] == "--train-reference")
         {
-            Data.SaveTrainedReference(args[1]);
+            Data.SaveTrained(args[1], args.Length > 2 ? args[2] : null);
             return;
         }
         if (args.Length > 0 && args[0] == "--work")
