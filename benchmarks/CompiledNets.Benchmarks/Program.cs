@@ -8,7 +8,8 @@ namespace CompiledNets.Benchmarks;
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel; <c>-- --infer</c> and
 /// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
-/// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ),
+/// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ) and
+/// <c>-- --write-onnx DIR</c> writes the two models it runs (reference.onnx, lenet.onnx) there,
 /// <c>-- --work</c> prints the FLOPs of each benchmark's matrix products and <c>-- --level</c> what this process's
 /// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH [LENET_PATH]</c> writes the
 /// trained weights the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> (and
@@ -41,6 +42,12 @@ internal static class Program
         if (args.Length > 1 && args[0] == "--train-reference")
         {
             Data.SaveTrained(args[1], args.Length > 2 ? args[2] : null);
+            return;
+        }
+        if (args.Length > 1 && args[0] == "--write-onnx")
+        {
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "reference.onnx"), OnnxModel.Build(Data.TrainedReference()));
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "lenet.onnx"), OnnxModel.Build(Data.TrainedLeNet()));
             return;
         }
         if (args.Length > 0 && args[0] == "--work")
