@@ -1088,8 +1088,13 @@ internal static unsafe class Gemm
                 float* c = job.C + offset;
                 var row = new Span<float>(c, job.N);
                 TensorPrimitives.Add(row, new ReadOnlySpan<float>(job.Bias, job.N), row);
-                if (job.Activation == Activation.Tanh) TensorPrimitives.Tanh(row, row);
-                else TensorPrimitives.Sigmoid(row, row);
+                switch (job.Activation)
+                {
+                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                    // FinishesByRow sends only these two here; any other would otherwise be computed as the wrong function.
+                    default: throw new InvalidOperationException($"{job.Activation} is not finished row by row.");
+                }
                 if (job.Dropped == null) continue;
                 float* dropped = job.Dropped + offset;
                 TV scale = TS.Broadcast(job.Scale);
