@@ -46,7 +46,7 @@ public class DoubleMistakeProperties(ITestOutputHelper output)
             {
                 GeneratorRun run = TestCompilation.Run(cases.Select(c => c.Spec.Render()).ToArray());
                 run.AssertNoGeneratorException();
-                Assert.Empty(run.Sources);
+                Assert.True(run.Sources.Length == 0, "generated for an invalid declaration: " + string.Join(", ", run.Sources.Select(s => s.HintName)));
                 for (int i = 0; i < cases.Length; i++)
                 {
                     Diagnostic[] reported = run.GeneratorDiagnostics.Where(d => d.Location.GetLineSpan().Path == $"Source{i}.cs").ToArray();

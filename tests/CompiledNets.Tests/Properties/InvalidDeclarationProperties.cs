@@ -45,7 +45,7 @@ public class InvalidDeclarationProperties(ITestOutputHelper output)
             {
                 GeneratorRun run = TestCompilation.Run(cases.Select(c => c.Spec.Render()).ToArray());
                 run.AssertNoGeneratorException();
-                Assert.Empty(run.Sources);
+                Assert.True(run.Sources.Length == 0, "generated for an invalid declaration: " + string.Join(", ", run.Sources.Select(s => s.HintName)));
                 Diagnostic[] compilerErrors = run.OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
                 Assert.True(compilerErrors.Length == 0, "The mutated sources do not compile:\n" + string.Join("\n", compilerErrors.Take(10)));
 
@@ -125,6 +125,7 @@ internal static class Mutations
         "NotPartial", "NoDenseLayer", "InputsNotPositive", "UnitsNotPositive", "RateOutOfRange", "DropoutAfterDropout",
         "LayersOnOtherPart", "OneClassSoftmax", "Nested", "Generic", "Static", "UndefinedEnum", "BadWeightStdDev",
         "BadBiasInit", "NoNetworkAttribute", "TooLarge", "PrimaryConstructor", "ReservedName",
+        "ImageLayerOnVector", "WindowTooLarge", "ImageSettingNotPositive", "SpatialDropoutAfterDense",
     ];
 
     public static int Count => Kinds.Length;
@@ -164,6 +165,15 @@ internal static class Mutations
             }
 
             case "InputsNotPositive":
+                if (spec.Image is { } image)
+                {
+                    // One bad dimension. The generator then reads the image as 1×1×1, so the image layers go (they would
+                    // not fit it): the network is [Network(c, h, w)] and its Dense part, which reads any input.
+                    int bad = s_badCounts[a % s_badCounts.Length];
+                    image = (b % 3) switch { 0 => image with { Channels = bad }, 1 => image with { Height = bad }, _ => image with { Width = bad } };
+                    spec = spec with { Image = image, Layers = layers[denseIndices[0]..] };
+                    return new("InputsNotPositive", spec, One(new("CNN0022", spec.NetworkAttribute)), "must have at least 1 channel");
+                }
                 spec = spec with { Inputs = s_badCounts[a % s_badCounts.Length] };
                 return new("InputsNotPositive", spec, One(new("CNN0003", spec.NetworkAttribute)));
 
@@ -273,12 +283,17 @@ internal static class Mutations
 
             case "TooLarge":
             {
-                // More parameters than one float[] holds: inputs × units of the first layer alone exceed it.
-                int inputs = a % 2 == 0 ? int.MaxValue : 46341 + b % 100000;
+                // More parameters than one float[] holds: inputs × units of the first Dense layer alone exceed it. An image
+                // input grows instead (a larger image keeps every kernel and window fitting) and stays one array's worth.
+                if (spec.Image is { } big)
+                    spec = spec with { Image = big with { Height = 1000 + a % 500, Width = 1000 + b % 500 } };
+                else
+                    spec = spec with { Inputs = a % 2 == 0 ? int.MaxValue : 46341 + b % 100000 };
                 int first = denseIndices[0];
                 var dense = (DenseSpec)layers[first];
+                long inputs = spec.Shapes[first].Size;
                 int units = (int)Math.Max(Math.Max(dense.Units, 2), MaxArrayLength / inputs + 1); // ≥ 2: a valid softmax output if it is the last
-                spec = spec with { Inputs = inputs, Layers = layers.SetItem(first, dense with { Units = units }) };
+                spec = spec with { Layers = layers.SetItem(first, dense with { Units = units }) };
                 // Not the exact count: the generator stops counting once past the limit (see the skipped test below).
                 return new("TooLarge", spec, One(new("CNN0015", spec.NetworkAttribute)), "more than one array can hold (2147483591)");
             }
@@ -291,9 +306,83 @@ internal static class Mutations
                 name = s_reserved[a % s_reserved.Length];
                 return new("ReservedName", spec with { Name = name }, One(AtName("CNN0017")));
 
+            case "ImageLayerOnVector":
+            {
+                // A Conv2D or MaxPool2D after a Dense layer (which gives a flat vector), then a Dense to read it, so that
+                // the network still ends as it did.
+                LayerSpec inserted = a % 2 == 0 ? new Conv2DSpec(1 + b % 3, 1, Activation.ReLU) : new MaxPool2DSpec(1);
+                int at = denseIndices[0] + 1;
+                spec = spec with { Layers = layers.Insert(at, inserted).Insert(at + 1, new DenseSpec(4, Activation.ReLU)) };
+                return new("ImageLayerOnVector", spec, One(new("CNN0018", inserted.Attribute)), "gives a flat vector");
+            }
+
+            case "WindowTooLarge":
+            {
+                // The last image layer's kernel or window grows past its input (Valid padding): nothing after it is an
+                // image layer, so no other layer is affected.
+                (spec, layers) = WithImageLayer(spec, layers);
+                int last = Enumerable.Range(0, layers.Length).Last(i => layers[i].IsImageLayer);
+                ExampleShape input = spec.Shapes[last];
+                int size = Math.Max(input.Height, input.Width) + 1 + b % 3;
+                LayerSpec grown = layers[last] switch
+                {
+                    Conv2DSpec conv => conv with { KernelSize = size, Padding = Padding.Valid },
+                    MaxPool2DSpec pool => pool with { Size = size },
+                    var other => throw new InvalidOperationException(other.ToString()),
+                };
+                spec = spec with { Layers = layers.SetItem(last, grown) };
+                return new("WindowTooLarge", spec, One(new("CNN0019", grown.Attribute)), "does not fit its input");
+            }
+
+            case "ImageSettingNotPositive":
+            {
+                // Filters, kernel or stride of a Conv2D, window or stride of a MaxPool2D below 1 (a MaxPool2D stride of 0
+                // is the default, the window). The generator reads a bad setting as 1, which only makes later images larger.
+                (spec, layers) = WithImageLayer(spec, layers);
+                int[] imageIndices = Enumerable.Range(0, layers.Length).Where(i => layers[i].IsImageLayer).ToArray();
+                int at = imageIndices[a % imageIndices.Length];
+                int bad = s_badCounts[b % s_badCounts.Length];
+                LayerSpec broken = layers[at] switch
+                {
+                    Conv2DSpec conv => (b / 4 % 3) switch
+                    {
+                        0 => conv with { Filters = bad },
+                        1 => conv with { KernelSize = bad },
+                        _ => conv with { Stride = bad, ExplicitStride = true },
+                    },
+                    MaxPool2DSpec pool => b / 4 % 2 == 0 ? pool with { Size = bad } : pool with { Stride = bad == 0 ? -1 : bad },
+                    var other => throw new InvalidOperationException(other.ToString()),
+                };
+                spec = spec with { Layers = layers.SetItem(at, broken) };
+                return new("ImageSettingNotPositive", spec, One(new("CNN0020", broken.Attribute)), "must be at least 1");
+            }
+
+            case "SpatialDropoutAfterDense":
+            {
+                // A SpatialDropout in a Dense layer's dropout place (replacing its Dropout, if it has one).
+                var spatial = SpatialDropoutSpec.Of((b % 95) / 100.0, (DropoutScaling)(b / 95 % 2), b / 190 % 2 == 0);
+                int at = pickDense + 1;
+                spec = spec with
+                {
+                    Layers = at < layers.Length && layers[at] is DropoutSpec ? layers.SetItem(at, spatial) : layers.Insert(at, spatial),
+                };
+                return new("SpatialDropoutAfterDense", spec, One(new("CNN0021", spatial.Attribute)), "cannot follow");
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
+    }
+
+    /// <summary>
+    /// The declaration itself if it has an image layer; else a multilayer perceptron turned into a convolutional network:
+    /// its input as a 1×1×width image, a Conv2D(2, 1) first.
+    /// </summary>
+    private static (NetworkSpec Spec, ImmutableArray<LayerSpec> Layers) WithImageLayer(NetworkSpec spec, ImmutableArray<LayerSpec> layers)
+    {
+        if (spec.HasImageLayers) return (spec, layers);
+        layers = layers.Insert(0, new Conv2DSpec(2, 1, Activation.ReLU));
+        return (spec with { Image = new ImageSize(1, 1, Math.Max(spec.Inputs, 1)), Layers = layers }, layers);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using CompiledNets.Randomness;
@@ -11,7 +12,8 @@ internal sealed class ValidNetworkStats
 {
     private readonly object _gate = new();
     public int Compilations, Networks, TrainingModeNetworks, Parameters, Outputs, RichardsonRechecks, KinkSkips, Dropouts, ReLUNetworks;
-    public double WorstInferenceRatio, WorstTrainingRatio, WorstPlainRatio, WorstRichardsonRatio;
+    public int Convolutions, Pools, SpatialDropouts, ImageDropouts, AmbiguousWindows, KinkRechecks;
+    public double WorstInferenceRatio, WorstTrainingRatio, WorstPlainRatio, WorstRichardsonRatio, WorstKinkRecheckRatio;
     public string WorstRichardsonCase = "";
     public readonly List<string> SkipLog = new();
 
@@ -23,8 +25,13 @@ internal sealed class ValidNetworkStats
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Networks} random valid networks in {Compilations} in-memory compilations ({ReLUNetworks} with ReLU, {Dropouts} dropout layers); " +
         $"{Outputs} outputs compared with the scalar reference (worst |error| / σ: inference {WorstInferenceRatio:G3}, training {WorstTrainingRatio:G3}); " +
-        $"{Parameters} parameters checked by central differences ({TrainingModeNetworks} networks in training mode with fixed masks, the rest at inference; worst error / tolerance {WorstPlainRatio:G3}); " +
-        $"{RichardsonRechecks} re-checked by Richardson extrapolation (worst {WorstRichardsonRatio:G3}); {KinkSkips} skipped at a ReLU kink");
+        $"{Parameters} parameters checked by central differences ({TrainingModeNetworks} networks in training mode with fixed masks, the rest at inference; worst error / tolerance {WorstPlainRatio:G3} where no kink is crossed); " +
+        $"{RichardsonRechecks} re-checked by Richardson extrapolation (worst {WorstRichardsonRatio:G3}); " +
+        $"{KinkRechecks} re-checked with a smaller step inside a smooth piece (worst {WorstKinkRecheckRatio:G3}), {KinkSkips} skipped at a ReLU or pooling kink") +
+        (Convolutions + Pools > 0
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"; image layers: {Convolutions} Conv2D, {Pools} MaxPool2D, {SpatialDropouts} SpatialDropout, {ImageDropouts} Dropout after an image layer; {AmbiguousWindows} pooling windows with an ambiguous winner")
+            : "");
 }
 
 /// <summary>One generated network with its data and the checks the valid-network property makes on it.</summary>
@@ -70,7 +77,7 @@ internal sealed class ValidNetworkCheck
         _maxBatchSize = c.Batch + c.ExtraCapacity;
         _net = assembly.Create(c.Spec, _maxBatchSize, c.WeightSeed);
         var rng = new SplitMix64(c.DataSeed);
-        _inputs = Enumerable.Range(0, _batch * _spec.Inputs).Select(_ => (float)rng.NextGaussian()).ToArray();
+        _inputs = Enumerable.Range(0, _batch * _spec.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
         if (_spec.Loss == LossFunction.SoftmaxCrossEntropy)
             _labels = Enumerable.Range(0, _batch).Select(_ => rng.NextInt32(_spec.Outputs)).ToArray();
         else
@@ -93,12 +100,17 @@ internal sealed class ValidNetworkCheck
         double inference = CheckInference();
         double training = CheckTrainingForward(masks);
         CheckGradients(gradientMasks, stats);
+        ImmutableArray<ExampleShape> shapes = _spec.Shapes;
         stats.Add(s =>
         {
             s.Networks++;
             s.Outputs += 2 * _batch * _spec.Outputs;
             s.Dropouts += masks.Length;
-            if (_spec.Dense.Any(d => d.Activation == Activation.ReLU)) s.ReLUNetworks++;
+            if (_spec.Layers.Any(l => l is DenseSpec { Activation: Activation.ReLU } or Conv2DSpec { Activation: Activation.ReLU })) s.ReLUNetworks++;
+            s.Convolutions += _spec.Layers.Count(l => l is Conv2DSpec);
+            s.Pools += _spec.Layers.Count(l => l is MaxPool2DSpec);
+            s.SpatialDropouts += _spec.Layers.Count(l => l is SpatialDropoutSpec);
+            s.ImageDropouts += Enumerable.Range(0, _spec.Layers.Length).Count(l => _spec.Layers[l] is DropoutSpec && shapes[l].IsImage);
             s.WorstInferenceRatio = Math.Max(s.WorstInferenceRatio, inference);
             s.WorstTrainingRatio = Math.Max(s.WorstTrainingRatio, training);
         });
@@ -107,7 +119,6 @@ internal sealed class ValidNetworkCheck
     /// <summary>Sizes, loss kind and the Parameters layout as the interface reports them.</summary>
     private void CheckSurface()
     {
-        Assert.Equal(_spec.Inputs, _net.InputSize);
         Assert.Equal(_spec.Outputs, _net.OutputSize);
         Assert.Equal(_spec.ParameterCount, _net.ParameterCount);
         Assert.Equal(_spec.ParameterCount, _net.Parameters.Length);
@@ -117,18 +128,64 @@ internal sealed class ValidNetworkCheck
         Assert.Equal(_spec.Loss == LossFunction.SoftmaxCrossEntropy, _net is IClassifierNetwork);
         Assert.Equal(_spec.Loss == LossFunction.MeanSquaredError, _net is IRegressionNetwork);
 
-        var expected = new List<(string, int, int)>();
-        int offset = 0, width = _spec.Inputs, n = 0;
-        foreach (DenseSpec dense in _spec.Dense)
+        Assert.Equal(_spec.InputSize, _net.InputSize);
+        var expected = new List<(string, int, string)>();
+        ImmutableArray<ExampleShape> shapes = _spec.Shapes;
+        int offset = 0, dense = 0, conv = 0;
+        for (int l = 0; l < _spec.Layers.Length; l++)
         {
-            n++;
-            expected.Add(($"dense{n}.weight", offset, width * dense.Units));
-            offset += width * dense.Units;
-            expected.Add(($"dense{n}.bias", offset, dense.Units));
-            offset += dense.Units;
-            width = dense.Units;
+            ExampleShape input = shapes[l];
+            (string name, int[] weights, int bias) = _spec.Layers[l] switch
+            {
+                DenseSpec d => ($"dense{++dense}", new[] { (int)input.Size, d.Units }, d.Units),
+                Conv2DSpec c => ($"conv{++conv}", new[] { c.Filters, input.Channels, c.KernelSize, c.KernelSize }, c.Filters),
+                _ => ("", [], 0),
+            };
+            if (bias == 0) continue;
+            int length = weights.Aggregate(1, (x, y) => x * y);
+            expected.Add(($"{name}.weight", offset, string.Join("×", weights)));
+            offset += length;
+            expected.Add(($"{name}.bias", offset, bias.ToString(CultureInfo.InvariantCulture)));
+            offset += bias;
         }
-        Assert.Equal(expected, _net.ParameterTensors.Select(t => (t.Name, t.Offset, t.Length)));
+        Assert.Equal(expected, _net.ParameterTensors.Select(t => (t.Name, t.Offset, string.Join("×", t.Shape))));
+        CheckLayerList(shapes);
+    }
+
+    /// <summary>The generated Layers list: one entry per declared layer, with its kind, shapes, window, stride and padding.</summary>
+    private void CheckLayerList(ImmutableArray<ExampleShape> shapes)
+    {
+        LayerInfo[] infos = _net.Layers.ToArray();
+        Assert.Equal(_spec.Layers.Length, infos.Length);
+        for (int l = 0; l < infos.Length; l++)
+        {
+            LayerSpec layer = _spec.Layers[l];
+            LayerInfo info = infos[l];
+            string where = $"{_spec}\nLayers[{l}] = {info}";
+            string kind = layer switch
+            {
+                DenseSpec => "Dense", Conv2DSpec => "Conv2D", MaxPool2DSpec => "MaxPool2D", SpatialDropoutSpec => "SpatialDropout", _ => "Dropout",
+            };
+            Assert.True(kind == info.Kind, where);
+            Assert.True(shapes[l].Size == info.InputShape.Aggregate(1L, (x, y) => x * y), where);
+            Assert.True(shapes[l + 1].Dimensions.SequenceEqual(info.OutputShape), where);
+            switch (layer)
+            {
+                case Conv2DSpec c:
+                    int top = c.PaddingBefore(shapes[l].Height), left = c.PaddingBefore(shapes[l].Width);
+                    int[] padding = [top, left, c.PaddingTotal(shapes[l].Height) - top, c.PaddingTotal(shapes[l].Width) - left];
+                    Assert.True(shapes[l].Dimensions.SequenceEqual(info.InputShape), where);
+                    Assert.True((c.KernelSize, c.Stride) == (info.Window, info.Stride) && padding.SequenceEqual(info.Padding),
+                        $"{where}: window {info.Window}, stride {info.Stride}, padding [{string.Join(", ", info.Padding)}], expected [{string.Join(", ", padding)}]");
+                    break;
+                case MaxPool2DSpec p:
+                    Assert.True((p.Size, p.EffectiveStride) == (info.Window, info.Stride), where);
+                    break;
+                case DropoutFamilySpec d:
+                    Assert.True(d.RateValue == info.DropoutRate && d.Scaling == info.Scaling, where);
+                    break;
+            }
+        }
     }
 
     /// <summary>Forward(training: false) and Predict against the scalar reference; returns the worst |error| / σ.</summary>
@@ -176,13 +233,15 @@ internal sealed class ValidNetworkCheck
         _net.Forward(_inputs, _batch, training: true);
         MaskAccessor? accessor = InMemoryNetworks.MaskAccessorOf(_net);
         var masks = new List<float[]>();
-        int width = _spec.Inputs;
-        foreach (LayerSpec layer in _spec.Layers)
+        ImmutableArray<ExampleShape> shapes = _spec.Shapes;
+        for (int l = 0; l < _spec.Layers.Length; l++)
         {
-            if (layer is DenseSpec dense) { width = dense.Units; continue; }
-            var dropout = (DropoutSpec)layer;
+            if (_spec.Layers[l] is not DropoutFamilySpec dropout) continue;
             Assert.NotNull(accessor);
-            float[] mask = accessor!(masks.Count).Slice(0, _batch * width).ToArray();
+            Span<float> buffer = accessor!(masks.Count);
+            // [maxBatchSize, width] per element, [maxBatchSize, channels] for SpatialDropout.
+            Assert.Equal(_maxBatchSize * dropout.MaskWidth(shapes[l]), buffer.Length);
+            float[] mask = buffer.Slice(0, _batch * dropout.MaskWidth(shapes[l])).ToArray();
             float kept = dropout.Inverted ? (float)(1 / dropout.Keep) : 1f;
             Assert.All(mask, m => Assert.True(m == 0f || m == kept, $"{_spec}\nmask value {m}, expected 0 or {kept}"));
             if (dropout.RateValue == 0) Assert.All(mask, m => Assert.Equal(kept, m));
@@ -198,32 +257,62 @@ internal sealed class ValidNetworkCheck
     /// <see cref="ReLUMargin"/> from 0: 0 is moved to the middle of a gap of width ≥ 2 · margin between the unit's values,
     /// or, if there is none, below all of them (the unit stays active). A step of h = 0.01 in one parameter moves a
     /// pre-activation by far less than the margin (inputs are N(0, 1), weights He/Glorot-sized), so kinks are left only
-    /// where activations are unusually large; those parameters are detected and skipped (and counted) in
+    /// where activations are unusually large; those parameters are detected and re-checked or skipped (and counted) in
     /// <see cref="CheckGradients"/>. The biases are still random: the property holds for every parameter value.
+    /// A convolution filter has one value per example and output pixel, up to hundreds, among which a gap of 2 · margin
+    /// is rare, and making every filter always active would leave the ReLU backward of convolutions unchecked; so a
+    /// filter's 0 goes to the middle of the widest gap among its middle three fifths of values (20% to 80% of them
+    /// active), and only if that leaves more room than it has now. The kinks that remain are handled in CheckGradients.
     /// </summary>
     private void MoveReLUBiasesAwayFromKinks(float[][]? masks)
     {
-        int layer = 0, reluLayer = 0;
-        foreach (DenseSpec dense in _spec.Dense)
+        ImmutableArray<ExampleShape> shapes = _spec.Shapes;
+        int dense = 0, conv = 0, reluLayer = 0;
+        for (int l = 0; l < _spec.Layers.Length; l++)
         {
-            layer++;
-            if (dense.Activation != Activation.ReLU) continue;
-            double[] z = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks).ReLUPreActivations[reluLayer++];
-            ParameterTensor bias = _net.ParameterTensors.Single(t => t.Name == $"dense{layer}.bias");
-            int units = dense.Units;
+            (string name, Activation activation, bool isConv) = _spec.Layers[l] switch
+            {
+                DenseSpec d => ($"dense{++dense}", d.Activation, false),
+                Conv2DSpec c => ($"conv{++conv}", c.Activation, true),
+                _ => ("", Activation.None, false),
+            };
+            if (activation != Activation.ReLU) continue;
+            ScalarReference.ReLULayer relu = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks).ReLUPreActivations[reluLayer++];
+            Assert.Equal(l, relu.Layer);
+            ParameterTensor bias = _net.ParameterTensors.Single(t => t.Name == $"{name}.bias");
+            ExampleShape output = shapes[l + 1];
+            int units = isConv ? output.Channels : output.Width, pixels = isConv ? output.Pixels : 1, perExample = units * pixels;
             for (int j = 0; j < units; j++)
             {
-                double[] values = Enumerable.Range(0, _batch).Select(b => z[b * units + j]).Order().ToArray();
+                double[] values = Enumerable.Range(0, _batch * pixels).Select(k => relu.Z[k / pixels * perExample + j * pixels + k % pixels]).Order().ToArray();
                 if (values.All(v => Math.Abs(v) >= ReLUMargin)) continue;
-                double shift = ReLUMargin - values[0]; // everything active
-                for (int k = 0; k + 1 < values.Length; k++)
-                {
-                    if (values[k + 1] - values[k] >= 2 * ReLUMargin && Math.Abs((values[k] + values[k + 1]) / 2) < Math.Abs(shift))
-                        shift = -(values[k] + values[k + 1]) / 2;
-                }
-                _net.Parameters[bias.Offset + j] += (float)shift;
+                _net.Parameters[bias.Offset + j] += (float)(isConv && values.Length >= 5 ? CentralGapShift(values) : DenseShift(values));
             }
         }
+    }
+
+    /// <summary>The shift of a Dense unit's values (sorted) that puts 0 in the nearest gap of 2 · margin, or below them all.</summary>
+    private static double DenseShift(double[] values)
+    {
+        double shift = ReLUMargin - values[0]; // everything active
+        for (int k = 0; k + 1 < values.Length; k++)
+        {
+            if (values[k + 1] - values[k] >= 2 * ReLUMargin && Math.Abs((values[k] + values[k + 1]) / 2) < Math.Abs(shift))
+                shift = -(values[k] + values[k + 1]) / 2;
+        }
+        return shift;
+    }
+
+    /// <summary>The shift of a filter's values (sorted) that puts 0 in the middle of the widest gap of the middle three fifths, or 0.</summary>
+    private static double CentralGapShift(double[] values)
+    {
+        double room = values.Min(Math.Abs), shift = 0;
+        for (int k = values.Length / 5; k + 1 < values.Length - values.Length / 5; k++)
+        {
+            if ((values[k + 1] - values[k]) / 2 > room)
+                (room, shift) = ((values[k + 1] - values[k]) / 2, -(values[k] + values[k + 1]) / 2);
+        }
+        return shift;
     }
 
     /// <summary>How far every ReLU pre-activation is kept from 0 (see <see cref="MoveReLUBiasesAwayFromKinks"/>).</summary>
@@ -263,11 +352,16 @@ internal sealed class ValidNetworkCheck
     /// Reseed (or, for some networks, at inference, where dropout is its fixed scale). Tolerance:
     /// Sigmas · σ_N + Relative · max(|numeric|, |analytic|), where σ_N = σ_L · √2 / (θ⁺ − θ⁻) is the model standard
     /// deviation of the difference quotient from float rounding of the two losses (σ_L from <see cref="ScalarReference.Loss"/>).
-    /// A parameter outside it is (1) skipped if a ReLU pre-activation changes sign within θ ± h (the loss has a kink
-    /// there, so the difference quotient is not the derivative; decided with the reference), else (2) re-checked with the
+    /// A parameter outside it is (1), if the loss has a kink within θ ± h (a ReLU pre-activation changes sign, or a
+    /// pooling window's winner changes; decided with the reference at θ ± h, θ ± h/2 and θ), so that the difference
+    /// quotient is not the derivative, re-checked with the largest step h/2ᵏ ≥ <see cref="KinkMinH"/> whose interval has no
+    /// kink, against the same tolerance with that step's σ_N (its truncation error is 4ᵏ times smaller), and skipped
+    /// (counted) when even θ ± KinkMinH holds a kink: θ is then within 1e-3 of the kink, or at it (a window whose two
+    /// largest values tie within rounding — an ambiguous winner — is such a kink: the float network may route the
+    /// gradient to either, and the slopes on the two sides differ); else (2) re-checked with the
     /// Richardson extrapolation (4 D(h/2) − D(h)) / 3, whose truncation error is O(h⁴) (the h² terms cancel), against
     /// Sigmas · 2.7 σ_N + RichardsonRelative · max(…), 2.7 σ_N being the rounding noise of that combination
-    /// (D(h/2) carries 2 σ_N: √((4/3 · 2)² + (1/3)²) ≈ 2.7). Failing that is a failure.
+    /// (D(h/2) carries 2 σ_N: √((4/3 · 2)² + (1/3)²) ≈ 2.7). Failing either re-check is a failure.
     /// </summary>
     private void CheckGradients(float[][]? masks, ValidNetworkStats stats)
     {
@@ -282,10 +376,10 @@ internal sealed class ValidNetworkCheck
         Assert.True(Math.Abs(baseline - referenceLoss) <= Sigmas * sigmaLoss, string.Create(CultureInfo.InvariantCulture,
             $"{_spec}\nLoss {baseline:G9} vs reference {referenceLoss:G9} (σ {sigmaLoss:G3})"));
 
-        bool hasReLU = pass.ReLUPreActivations.Count > 0;
-        double worstPlain = 0, worstRichardson = 0;
+        bool hasKinks = pass.ReLUPreActivations.Count > 0 || pass.PoolWinners.Count > 0;
+        double worstPlain = 0, worstRichardson = 0, worstKink = 0;
         string worstRichardsonCase = "";
-        int rechecks = 0, skips = 0;
+        int rechecks = 0, skips = 0, kinkRechecks = 0;
         var failures = new List<string>();
         var skipped = new List<string>();
         for (int i = 0; i < parameters.Length; i++)
@@ -295,16 +389,34 @@ internal sealed class ValidNetworkCheck
             double sigma = sigmaLoss * Math.Sqrt(2) / span;
             double error = Math.Abs(numeric - analytic[i]);
             double allowed = Sigmas * sigma + Relative * Math.Max(Math.Abs(numeric), Math.Abs(analytic[i]));
-            worstPlain = Math.Max(worstPlain, error / allowed);
-            if (error <= allowed) continue;
-
-            if (hasReLU && CrossesKink(parameters, i, masks))
+            if (error <= allowed)
             {
-                skips++;
-                skipped.Add(string.Create(CultureInfo.InvariantCulture, $"{_spec.Name} parameter {i}: analytic {analytic[i]:G6}, numeric {numeric:G6}"));
+                worstPlain = Math.Max(worstPlain, error / allowed);
                 continue;
             }
 
+            if (hasKinks && CrossesKink(parameters, i, masks, H))
+            {
+                float step = H / 2;
+                while (step >= KinkMinH && CrossesKink(parameters, i, masks, step)) step /= 2;
+                if (step < KinkMinH)
+                {
+                    skips++;
+                    skipped.Add(string.Create(CultureInfo.InvariantCulture, $"{_spec.Name} parameter {i}: analytic {analytic[i]:G6}, numeric {numeric:G6}"));
+                    continue;
+                }
+                kinkRechecks++;
+                (double smooth, double smoothSpan) = Difference(i, original, step);
+                double errorK = Math.Abs(smooth - analytic[i]);
+                double allowedK = Sigmas * sigmaLoss * Math.Sqrt(2) / smoothSpan + Relative * Math.Max(Math.Abs(smooth), Math.Abs(analytic[i]));
+                worstKink = Math.Max(worstKink, errorK / allowedK);
+                if (errorK > allowedK)
+                    failures.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"parameter {i}: analytic {analytic[i]:G9}, central difference {numeric:G9} (h, across a kink), {smooth:G9} (h = {step:G3}, no kink); error {errorK:G3} > {allowedK:G3}"));
+                continue;
+            }
+
+            worstPlain = Math.Max(worstPlain, error / allowed); // no kink: a plain failure, re-checked below
             rechecks++;
             (double half, _) = Difference(i, original, H / 2);
             double extrapolated = (4 * half - numeric) / 3;
@@ -328,6 +440,9 @@ internal sealed class ValidNetworkCheck
             if (_gradientsInTraining) s.TrainingModeNetworks++;
             s.RichardsonRechecks += rechecks;
             s.KinkSkips += skips;
+            s.KinkRechecks += kinkRechecks;
+            s.AmbiguousWindows += pass.AmbiguousWindows;
+            s.WorstKinkRecheckRatio = Math.Max(s.WorstKinkRecheckRatio, worstKink);
             s.SkipLog.AddRange(skipped);
             s.WorstPlainRatio = Math.Max(s.WorstPlainRatio, worstPlain);
             if (worstRichardson > s.WorstRichardsonRatio)
@@ -350,21 +465,30 @@ internal sealed class ValidNetworkCheck
         return ((lossPlus - lossMinus) / span, span);
     }
 
-    /// <summary>Whether any ReLU pre-activation (any example, unit, layer) has a different sign somewhere in θᵢ ± h.</summary>
-    private bool CrossesKink(float[] parameters, int i, float[][]? masks)
+    /// <summary>The smallest step of a kink re-check (see <see cref="CheckGradients"/>): σ_N grows as 1/h, to ~1e-4 here.</summary>
+    public const float KinkMinH = 1e-3f;
+
+    /// <summary>
+    /// Whether the loss has a kink in θᵢ ± <paramref name="h"/>, sampled at θᵢ − h, − h/2, 0, + h/2, + h with the
+    /// reference: any ReLU pre-activation (any example, unit, layer) has a different sign, or any pooling window another
+    /// winner, at one of them than at the first.
+    /// </summary>
+    private bool CrossesKink(float[] parameters, int i, float[][]? masks, float h)
     {
         float original = parameters[i];
-        List<double[]>? first = null;
+        ScalarReference.Pass? first = null;
         try
         {
-            foreach (float step in new[] { -H, -H / 2, 0, H / 2, H })
+            foreach (float step in new[] { -h, -h / 2, 0, h / 2, h })
             {
                 parameters[i] = original + step;
-                List<double[]> z = ScalarReference.Forward(_spec, parameters, _inputs, _batch, masks).ReLUPreActivations;
-                if (first is null) { first = z; continue; }
-                for (int l = 0; l < z.Count; l++)
-                    for (int k = 0; k < z[l].Length; k++)
-                        if (z[l][k] > 0 != first[l][k] > 0) return true;
+                ScalarReference.Pass pass = ScalarReference.Forward(_spec, parameters, _inputs, _batch, masks);
+                if (first is null) { first = pass; continue; }
+                for (int l = 0; l < pass.ReLUPreActivations.Count; l++)
+                    for (int k = 0; k < pass.ReLUPreActivations[l].Z.Length; k++)
+                        if (pass.ReLUPreActivations[l].Z[k] > 0 != first.ReLUPreActivations[l].Z[k] > 0) return true;
+                for (int l = 0; l < pass.PoolWinners.Count; l++)
+                    if (!pass.PoolWinners[l].AsSpan().SequenceEqual(first.PoolWinners[l])) return true;
             }
             return false;
         }

@@ -26,47 +26,55 @@ public class ValidNetworkProperties(ITestOutputHelper output)
     /// <summary>Compilations per run (each one CsCheck iteration), overridable for long soak runs.</summary>
     private static readonly int s_compilations = PropertySettings.Int("COMPILEDNETS_PROPERTY_COMPILATIONS", 7);
 
-    private static readonly Gen<ValidCase> s_case =
-        from spec in NetworkGen.Valid("Net")
-        from batch in Gen.Int[1, 5]
-        from extra in Gen.Int[0, 3]
-        from weightSeed in Gen.ULong
-        from maskSeed in Gen.ULong
-        from dataSeed in Gen.ULong
-        from mode in Gen.Int[0, 3]
-        select new ValidCase(spec, batch, extra, weightSeed, maskSeed, dataSeed, GradientsInTraining: mode != 0);
-
-    private static readonly Gen<ValidCase[]> s_batch =
-        s_case.Array[NetworksPerCompilation].Select(cases =>
-            cases.Select((c, i) => c with { Spec = c.Spec with { Name = "Net" + i.ToString(CultureInfo.InvariantCulture) } }).ToArray());
-
     [Fact]
     public void Random_valid_networks_build_cleanly_and_their_passes_match_the_references()
     {
+        ValidNetworkStats stats = Sample(NetworkGen.Mlp("Net"), maxBatch: 5, NetworksPerCompilation, s_compilations, output);
+        // Skipping at ReLU kinks must stay rare, or the property checks little.
+        Assert.True(stats.KinkSkips <= stats.Parameters / 1000, $"{stats.KinkSkips} of {stats.Parameters} parameters skipped at ReLU kinks");
+    }
+
+    /// <summary>
+    /// Draws <paramref name="compilations"/> batches of <paramref name="perCompilation"/> cases from <paramref name="specs"/>
+    /// (batch 1..<paramref name="maxBatch"/>, gradients in training mode for three in four), compiles each batch in memory
+    /// and runs <see cref="ValidNetworkCheck"/> on every network, two batches at a time; writes the totals and returns them.
+    /// </summary>
+    internal static ValidNetworkStats Sample(Gen<NetworkSpec> specs, int maxBatch, int perCompilation, int compilations, ITestOutputHelper output)
+    {
+        Gen<ValidCase> cases =
+            from spec in specs
+            from batch in Gen.Int[1, maxBatch]
+            from extra in Gen.Int[0, 3]
+            from weightSeed in Gen.ULong
+            from maskSeed in Gen.ULong
+            from dataSeed in Gen.ULong
+            from mode in Gen.Int[0, 3]
+            select new ValidCase(spec, batch, extra, weightSeed, maskSeed, dataSeed, GradientsInTraining: mode != 0);
+        Gen<ValidCase[]> batches = cases.Array[perCompilation].Select(drawn =>
+            drawn.Select((c, i) => c with { Spec = c.Spec with { Name = c.Spec.Name + i.ToString(CultureInfo.InvariantCulture) } }).ToArray());
+
         var stats = new ValidNetworkStats();
         var clock = Stopwatch.StartNew();
         Check.Sample(
-            s_batch,
-            cases =>
+            batches,
+            drawn =>
             {
-                using InMemoryNetworks assembly = InMemoryNetworks.Compile(cases.Select(c => c.Spec).ToArray());
+                using InMemoryNetworks assembly = InMemoryNetworks.Compile(drawn.Select(c => c.Spec).ToArray());
                 AssertLoadedBesideTheDefaultContext(assembly);
-                foreach (ValidCase c in cases)
+                foreach (ValidCase c in drawn)
                     new ValidNetworkCheck(assembly, c).Run(stats);
                 stats.Add(s => s.Compilations++);
             },
-            iter: s_compilations,
+            iter: compilations,
             threads: 2,
-            print: cases => string.Join("\n\n", cases.Select(c => c.ToString())));
+            print: drawn => string.Join("\n\n", drawn.Select(c => c.ToString())));
 
         output.WriteLine(stats.ToString());
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"elapsed {clock.Elapsed.TotalSeconds:F1} s"));
         foreach (string skip in stats.SkipLog.Take(20)) output.WriteLine("skipped: " + skip);
         if (stats.RichardsonRechecks > 0) output.WriteLine("closest Richardson re-check: " + stats.WorstRichardsonCase);
-
-        Assert.Equal(s_compilations * NetworksPerCompilation, stats.Networks);
-        // Skipping at ReLU kinks must stay rare, or the property checks little.
-        Assert.True(stats.KinkSkips <= stats.Parameters / 1000, $"{stats.KinkSkips} of {stats.Parameters} parameters skipped at ReLU kinks");
+        Assert.Equal(compilations * perCompilation, stats.Networks);
+        return stats;
     }
 
     /// <summary>
