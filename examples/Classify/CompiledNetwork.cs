@@ -15,7 +15,10 @@ namespace CompiledNets.Examples;
 [Dense(10)]
 public partial class CompiledTutorialNet
 {
-    /// <summary>What the class names are taken from: the compiled-in file carries no metadata, so the build says it.</summary>
-    public const string ModelData = "Fashion-MNIST";
+    /// <summary>
+    /// What the class names are taken from: the compiled-in parameters come without the file's metadata, so the build says
+    /// it (<c>-p:CompiledModelData=Fashion-MNIST</c>; digits' names when not given).
+    /// </summary>
+    public const string ModelData = CompiledModelInfo.Data;
 }
 #endif

@@ -79,6 +79,43 @@ public sealed class ClassifyPublishTests : IDisposable
     }
 
     [Fact]
+    public void Native_executable_with_the_model_compiled_in_needs_no_model_file()
+    {
+        string model = TrainAndSave();
+        string aotDirectory = Path.Combine(_work, "aot-compiled");
+        var publish = ProcessRunner.Run("dotnet",
+            $"publish \"{ClassifyProject}\" -c Release -r linux-x64 -p:PublishAot=true -p:CompiledModel=\"{model}\" " +
+            $"-p:CompiledModelData=Fashion-MNIST -o \"{aotDirectory}\"",
+            RepositoryPaths.Root, TimeSpan.FromMinutes(8));
+        Assert.True(publish.ExitCode == 0, "NativeAOT publish with the model compiled in failed:\n" + publish.Output);
+        AssertNoWarnings(publish.Output);
+        Assert.True(File.Exists(Path.Combine(aotDirectory, "classify")), publish.Output);
+        Assert.Empty(Directory.GetFiles(aotDirectory, "*.safetensors"));
+
+        // The model file is gone before the executable runs: it must not need it.
+        File.Delete(model);
+        var native = ProcessRunner.Run(Path.Combine(aotDirectory, "classify"), $"--idx {FashionTestImages} --count {ImageCount}", _work, TimeSpan.FromMinutes(1));
+        Assert.True(native.ExitCode == 0, native.Output);
+        List<Prediction> predictions = Parse(native.Output);
+        Assert.Equal(ImageCount, predictions.Count);
+
+        var net = new ReferenceNet(maxBatchSize: 1);
+        TrainInto(net);
+        (float[] pixels, _, _, _) = Mnist.LoadImages(FashionTestImages);
+        var probabilities = new float[10];
+        string[] fashion = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+        string[] lines = native.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Split('\t').Length == 4).ToArray();
+        for (int i = 0; i < ImageCount; i++)
+        {
+            net.Predict(pixels.AsSpan(i * 784, 784), probabilities);
+            int expected = Array.IndexOf(probabilities, probabilities.Max());
+            Assert.Equal(expected, predictions[i].Class);
+            Assert.True(Math.Abs(probabilities[expected] - predictions[i].Probability) <= 1e-6, $"image {i}: native {predictions[i].Probability:R}, here {probabilities[expected]:R}");
+            Assert.Equal(fashion[expected], lines[i].Split('\t')[2]); // the class names -p:CompiledModelData chose
+        }
+    }
+
+    [Fact]
     public void Trimmed_publish_gives_no_warnings()
     {
         var publish = ProcessRunner.Run("dotnet",
@@ -97,14 +134,22 @@ public sealed class ClassifyPublishTests : IDisposable
     /// <summary>Parameters worth classifying with: the reference shape (as the example's TutorialNet) after 100 steps.</summary>
     private string TrainAndSave()
     {
-        MnistData data = Mnist.Load("/usr/share/datasets/fashion-mnist");
         var net = new ReferenceNet(maxBatchSize: 128, seed: 11);
-        var adam = new Adam();
-        for (int step = 0; step < 100; step++)
-            net.TrainStep(data.Train.Images.AsSpan(step * 128 * 784, 128 * 784), data.Train.Labels.AsSpan(step * 128, 128), adam);
+        TrainInto(net);
         string path = Path.Combine(_work, "model.safetensors");
         SafeTensors.Save(net, path, new Dictionary<string, string> { ["data"] = "Fashion-MNIST" });
         return path;
+    }
+
+    /// <summary>The same parameters every call: 100 Adam steps from seed 11 on the first 12,800 training images.</summary>
+    private static void TrainInto(ReferenceNet net)
+    {
+        var trained = new ReferenceNet(maxBatchSize: 128, seed: 11);
+        MnistData data = Mnist.Load("/usr/share/datasets/fashion-mnist");
+        var adam = new Adam();
+        for (int step = 0; step < 100; step++)
+            trained.TrainStep(data.Train.Images.AsSpan(step * 128 * 784, 128 * 784), data.Train.Labels.AsSpan(step * 128, 128), adam);
+        trained.Parameters.CopyTo(net.Parameters);
     }
 
     /// <summary>Test images 0 and 1 written as an 8-bit grayscale PNG and a binary PGM.</summary>
