@@ -42,3 +42,12 @@ public partial class StateDictTwinNet;
 [Network(3, Loss = LossFunction.MeanSquaredError)]
 [Dense(1)]
 public partial class StateDictSingleOutput;
+
+/// <summary>examples/FromPyTorch's TorchNet (the walk-through's network): the tutorial's, with PyTorch's inverted dropout.</summary>
+[Network(784)]
+[Dense(200, Activation.ReLU)]
+[Dropout(0.5, Scaling = DropoutScaling.Inverted)]
+[Dense(100, Activation.ReLU)]
+[Dropout(0.5, Scaling = DropoutScaling.Inverted)]
+[Dense(10)]
+public partial class WalkthroughNet;
