@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CompiledNets.Kernels;
 
@@ -72,9 +73,84 @@ public static class Activations
             d[i] *= y[i] * (1f - y[i]);
     }
 
+    /// <summary>
+    /// <paramref name="activation"/> applied in place to pre-activations that already hold their bias: the one place the
+    /// kernels (GEMM epilogues that finish row by row, the scalar path, convolutions) take the forward functions from.
+    /// </summary>
+    internal static void Apply(Activation activation, Span<float> x)
+    {
+        switch (activation)
+        {
+            case Activation.None: break;
+            case Activation.ReLU: ReLU(x); break;
+            case Activation.Tanh: Tanh(x); break;
+            case Activation.Sigmoid: Sigmoid(x); break;
+            default: throw Unknown(activation);
+        }
+    }
+
+    /// <summary>
+    /// The gradient <paramref name="g"/> with respect to an activation's output <paramref name="y"/> as the gradient with
+    /// respect to its input (the scalar form of <see cref="ActivationMath{TV, TS}.Backward"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Backward(Activation activation, float g, float y) => activation switch
+    {
+        Activation.None => g,
+        Activation.ReLU => y > 0f ? g : 0f,
+        Activation.Tanh => g * (1f - y * y),
+        Activation.Sigmoid => g * y * (1f - y),
+        _ => ThrowUnknown<float>(activation),
+    };
+
+    /// <summary>
+    /// Whether <paramref name="activation"/> is cheap enough to apply in a product's register epilogue (None, ReLU);
+    /// the others are applied to whole rows with <see cref="Apply"/> once the product is done.
+    /// </summary>
+    internal static bool InRegisters(Activation activation) => activation is Activation.None or Activation.ReLU;
+
+    /// <summary>Whether the functions here (and so every kernel) know <paramref name="activation"/>.</summary>
+    internal static bool IsKnown(Activation activation) =>
+        activation is Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid;
+
+    internal static InvalidOperationException Unknown(Activation activation) =>
+        new($"The kernels have no activation {activation}.");
+
+    /// <summary>Throws <see cref="Unknown"/>: a call, not a throw, so that the vector functions stay small enough to inline.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static T ThrowUnknown<T>(Activation activation) => throw Unknown(activation);
+
     private static void CheckSameLength(Span<float> d, ReadOnlySpan<float> y)
     {
         if (d.Length != y.Length)
             throw new ArgumentException($"The gradient ({d.Length}) and the activations ({y.Length}) differ in length.", nameof(y));
     }
+}
+
+/// <summary>
+/// The activations' math on vectors of every width, for kernels that finish their outputs in registers (the GEMM
+/// epilogues): the same functions as <see cref="Activations"/>, so each derivative is written once per form (span,
+/// scalar, vector) in this file.
+/// </summary>
+internal static class ActivationMath<TV, TS> where TV : unmanaged where TS : ISimd<TV>
+{
+    /// <summary><paramref name="z"/> through an activation that <see cref="Activations.InRegisters"/> allows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward(Activation activation, TV z) => activation switch
+    {
+        Activation.None => z,
+        Activation.ReLU => TS.Max(z, TS.Zero),
+        _ => Activations.ThrowUnknown<TV>(activation),
+    };
+
+    /// <summary>The vector form of <see cref="Activations.Backward"/>: <paramref name="y"/> is the activation's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward(Activation activation, TV g, TV y) => activation switch
+    {
+        Activation.None => g,
+        Activation.ReLU => TS.WherePositive(y, g),
+        Activation.Tanh => TS.Multiply(g, TS.Subtract(TS.Broadcast(1f), TS.Multiply(y, y))),
+        Activation.Sigmoid => TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y)),
+        _ => Activations.ThrowUnknown<TV>(activation),
+    };
 }

@@ -412,9 +412,8 @@ public static unsafe class Conv2D
         int positions = g.OutputPlaneSize;
         if (!biasAdded)
             for (int f = 0; f < g.Filters; f++) TO.AddBias(y + (long)f * positions, positions, s.Bias[f], s.Activation == Activation.ReLU);
-        var outputs = new Span<float>(y, g.OutputSize);
-        if (s.Activation == Activation.Tanh) TensorPrimitives.Tanh(outputs, outputs);
-        else if (s.Activation == Activation.Sigmoid) TensorPrimitives.Sigmoid(outputs, outputs);
+        // ReLU went with the bias (or the grid's gather); the others are applied here.
+        if (!Activations.InRegisters(s.Activation)) Activations.Apply(s.Activation, new Span<float>(y, g.OutputSize));
     }
 
     /// <summary>

@@ -102,7 +102,7 @@ public static unsafe class Dense
         CheckLength(weights.Length, (long)inputs * outputs, nameof(weights));
         CheckLength(bias.Length, outputs, nameof(bias));
         if (hasDropout) CheckLength(dropped.Length, (long)batch * outputs, nameof(dropped));
-        CheckActivation(activation);
+        KernelArguments.CheckActivation(activation);
 
         bool split = SplitsInner(batch, inputs, outputs);
         float[]? partial = split ? PartialBuffer(batch * outputs) : null;
@@ -223,7 +223,7 @@ public static unsafe class Dense
         CheckLength(dInput.Length, (long)batch * inputs, nameof(dInput));
         CheckLength(dOutput.Length, (long)batch * outputs, nameof(dOutput));
         CheckLength(weights.Length, (long)inputs * outputs, nameof(weights));
-        CheckActivation(previousActivation);
+        KernelArguments.CheckActivation(previousActivation, nameof(previousActivation));
         if (previousActivation != Activation.None)
             CheckLength(previousOutput.Length, (long)batch * inputs, nameof(previousOutput));
         if (batch == 0 || inputs == 0) return;
@@ -338,11 +338,5 @@ public static unsafe class Dense
     {
         if (actual < needed)
             throw new ArgumentException($"Needs at least {needed} values but has {actual}.", paramName);
-    }
-
-    private static void CheckActivation(Activation activation)
-    {
-        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Not an activation.");
     }
 }

@@ -282,7 +282,7 @@ internal static unsafe class Gemm
 
     /// <summary>Whether the finishing step is done on whole rows after the product rather than in the tiles.</summary>
     private static bool FinishesByRow(ref GemmJob job) =>
-        job.Finish == GemmFinish.Forward && job.Activation is Activation.Tanh or Activation.Sigmoid;
+        job.Finish == GemmFinish.Forward && !Activations.InRegisters(job.Activation);
 
     /// <summary>
     /// The kernels for one instruction set. Compiled straight to optimized code (no tiering): unoptimized code does not
@@ -696,8 +696,7 @@ internal static unsafe class Gemm
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public static void Store<TL>(ref GemmJob job, nint at, nint column, TV acc, TV lanes) where TL : ILastVector
             {
-                TV z = TS.Add(acc, TL.Load(job.Bias + column, lanes));
-                if (job.Activation == Activation.ReLU) z = TS.Max(z, TS.Zero);
+                TV z = ActivationMath<TV, TS>.Forward(job.Activation, TS.Add(acc, TL.Load(job.Bias + column, lanes)));
                 TL.Store(job.C + at, z, lanes);
                 if (job.Dropped == null) return;
                 TV kept = job.Mask != null ? TS.Multiply(z, TL.Load(job.Mask + at, lanes)) : TS.Multiply(z, TS.Broadcast(job.Scale));
@@ -714,24 +713,9 @@ internal static unsafe class Gemm
                 TV g = acc;
                 if (job.Mask != null) g = TS.Multiply(g, TL.Load(job.Mask + at, lanes));
                 else if (job.Scale != 1f) g = TS.Multiply(g, TS.Broadcast(job.Scale));
-                switch (job.Activation)
-                {
-                    case Activation.ReLU:
-                        g = TS.WherePositive(TL.Load(job.ActivationOutput + at, lanes), g);
-                        break;
-                    case Activation.Tanh:
-                    {
-                        TV y = TL.Load(job.ActivationOutput + at, lanes);
-                        g = TS.Multiply(g, TS.Subtract(TS.Broadcast(1f), TS.Multiply(y, y)));
-                        break;
-                    }
-                    case Activation.Sigmoid:
-                    {
-                        TV y = TL.Load(job.ActivationOutput + at, lanes);
-                        g = TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y));
-                        break;
-                    }
-                }
+                // Without an activation there is no output to read (its pointer is null).
+                if (job.Activation != Activation.None)
+                    g = ActivationMath<TV, TS>.Backward(job.Activation, g, TL.Load(job.ActivationOutput + at, lanes));
                 TL.Store(job.C + at, g, lanes);
             }
         }
@@ -1088,13 +1072,7 @@ internal static unsafe class Gemm
                 float* c = job.C + offset;
                 var row = new Span<float>(c, job.N);
                 TensorPrimitives.Add(row, new ReadOnlySpan<float>(job.Bias, job.N), row);
-                switch (job.Activation)
-                {
-                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
-                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-                    // FinishesByRow sends only these two here; any other would otherwise be computed as the wrong function.
-                    default: throw new InvalidOperationException($"{job.Activation} is not finished row by row.");
-                }
+                Activations.Apply(job.Activation, row);
                 if (job.Dropped == null) continue;
                 float* dropped = job.Dropped + offset;
                 TV scale = TS.Broadcast(job.Scale);
@@ -1155,12 +1133,7 @@ internal static unsafe class Gemm
             {
                 var row = new Span<float>(c, n);
                 TensorPrimitives.Add(row, new ReadOnlySpan<float>(job.Bias, n), row);
-                switch (job.Activation)
-                {
-                    case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
-                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
-                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-                }
+                Activations.Apply(job.Activation, row);
                 if (job.Dropped != null)
                 {
                     for (int j = 0; j < n; j++)
@@ -1174,17 +1147,8 @@ internal static unsafe class Gemm
                     float g = c[j];
                     if (job.Mask != null) g *= job.Mask[offset + j];
                     else if (job.Scale != 1f) g *= job.Scale;
-                    // The activation output is read only by the activations that have one: without an activation its
-                    // pointer is null.
-                    float* y = job.ActivationOutput + offset + j;
-                    c[j] = job.Activation switch
-                    {
-                        Activation.None => g,
-                        Activation.ReLU => *y > 0f ? g : 0f,
-                        Activation.Tanh => g * (1f - *y * *y),
-                        Activation.Sigmoid => g * *y * (1f - *y),
-                        _ => throw new InvalidOperationException($"No derivative for {job.Activation}."),
-                    };
+                    // Without an activation there is no output to read (its pointer is null).
+                    c[j] = job.Activation == Activation.None ? g : Activations.Backward(job.Activation, g, job.ActivationOutput[offset + j]);
                 }
             }
         }

@@ -27,7 +27,7 @@ internal static class KernelArguments
     /// <summary>Throws unless the kernels know <paramref name="activation"/>.</summary>
     public static void CheckActivation(Activation activation, string paramName = "activation")
     {
-        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid))
+        if (!Activations.IsKnown(activation))
             throw new ArgumentOutOfRangeException(paramName, activation, "Not an activation these kernels apply.");
     }
 }
