@@ -138,9 +138,10 @@ public static class Onnx
         TensorProto source = copy.Source.Tensor;
         Span<float> target = parameters.Slice(copy.Target.Offset, copy.Target.Length);
         ReadOnlySpan<byte> raw = source.RawData.Span;
+        bool hasRaw = source.HasRawData; // checked: raw_data, if present, holds every value; otherwise float_data does
         if (!copy.Transposed)
         {
-            if (raw.Length == 0)
+            if (!hasRaw)
                 for (int i = 0; i < target.Length; i++) target[i] = source.FloatData[i];
             else if (BitConverter.IsLittleEndian)
                 MemoryMarshal.Cast<byte, float>(raw).CopyTo(target);
@@ -155,7 +156,7 @@ public static class Onnx
             for (int i = 0; i < inputs; i++)
             {
                 int at = o * inputs + i;
-                target[i * units + o] = raw.Length == 0 ? source.FloatData[at] : BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * at)..]);
+                target[i * units + o] = !hasRaw ? source.FloatData[at] : BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * at)..]);
             }
         }
     }

@@ -301,7 +301,7 @@ internal sealed partial class OnnxReader
                     {
                         var constant = new ConstantTensor(value, $"the value of {Node(index)}");
                         CheckFloatData(constant.What, value, 1);
-                        float f = value.RawData.Length > 0 ? BinaryPrimitives.ReadSingleLittleEndian(value.RawData.Span) : value.FloatData[0];
+                        float f = value.HasRawData ? BinaryPrimitives.ReadSingleLittleEndian(value.RawData.Span) : value.FloatData[0];
                         if (f != MathF.Round(f) || Math.Abs(f) > 1 << 24)
                             throw Mismatch($"{Node(index)} fills with {f}; CompiledNets folds integer shapes only");
                         fill = (long)f;
@@ -345,13 +345,14 @@ internal sealed partial class OnnxReader
         };
         var values = new long[count];
         ReadOnlySpan<byte> raw = tensor.RawData.Span;
+        bool hasRaw = tensor.HasRawData;
         int typed = width == 8 ? tensor.Int64Data.Count : tensor.Int32Data.Count;
-        if (raw.Length > 0 ? raw.Length != count * width || typed > 0 : typed != count)
-            throw Malformed($"{constant.What} has {(raw.Length > 0 ? $"{raw.Length} bytes of raw_data" : $"{typed} values")} for shape " +
+        if (hasRaw ? raw.Length != count * width || typed > 0 : typed != count)
+            throw Malformed($"{constant.What} has {(hasRaw ? $"{raw.Length} bytes of raw_data" : $"{typed} values")} for shape " +
                             $"[{OnnxArchitecture.Join(tensor.Dims)}] of {TypeName(tensor.DataType)}");
         for (int i = 0; i < count; i++)
         {
-            values[i] = raw.Length > 0
+            values[i] = hasRaw
                 ? width switch
                 {
                     8 => BinaryPrimitives.ReadInt64LittleEndian(raw[(8 * i)..]),

@@ -151,17 +151,18 @@ internal sealed partial class OnnxReader
             throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}; the network reads [batch, {OnnxArchitecture.Join(_architecture.InputShape)}] " +
                            $"or [batch, {_architecture.InputCount}]");
         int[] form = new int[type.Shape.Dim.Count - 1];
+        long count = 1;
         for (int d = 1; d < type.Shape.Dim.Count; d++)
         {
             TensorShapeProto.Types.Dimension dimension = type.Shape.Dim[d];
-            if (dimension.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || dimension.DimValue < 1
-                || dimension.DimValue > _architecture.InputCount)
-                throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}, whose dimension {d} does not fit the network's " +
-                               $"{_architecture.InputCount} inputs per example");
-            form[d - 1] = (int)dimension.DimValue;
+            if (dimension.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || dimension.DimValue < 1)
+                throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}, whose dimension {d} is not a known size; " +
+                               $"the network reads [batch, {OnnxArchitecture.Join(_architecture.InputShape)}]");
+            count = Math.Min(count * Math.Min(dimension.DimValue, 1L << 31), 1L << 31);
+            form[d - 1] = (int)Math.Min(dimension.DimValue, int.MaxValue);
         }
-        if (Count(form) != _architecture.InputCount)
-            throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}, {Count(form)} values per example; the network reads " +
+        if (count != _architecture.InputCount)
+            throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}, {count} values per example; the network reads " +
                            $"{_architecture.InputCount} ([{OnnxArchitecture.Join(_architecture.InputShape)}])");
         _input = _current = input.Name;
         _form = form;
@@ -689,11 +690,13 @@ internal sealed partial class OnnxReader
             throw Mismatch($"{where} keeps its values in an external file, which CompiledNets does not read (save the model with its weights inside)");
         if (tensor.Segment is not null)
             throw Mismatch($"{where} is a segment of a larger tensor, which CompiledNets does not read");
+        // raw_data, when present (even empty, as ONNX Runtime reads it), holds the values; otherwise float_data does.
+        bool hasRaw = tensor.HasRawData;
         int raw = tensor.RawData.Length, floats = tensor.FloatData.Count;
-        if (raw > 0 && floats > 0)
+        if (hasRaw && floats > 0)
             throw Malformed($"{where} has both raw_data and float_data");
-        if (raw > 0 ? raw != count * sizeof(float) : floats != count)
-            throw Malformed($"{where} has {(raw > 0 ? $"{raw} bytes of raw_data" : $"{floats} float_data values")} for shape " +
+        if (hasRaw ? raw != count * sizeof(float) : floats != count)
+            throw Malformed($"{where} has {(hasRaw ? $"{raw} bytes of raw_data" : $"{floats} float_data values")} for shape " +
                             $"[{OnnxArchitecture.Join(tensor.Dims)}], which needs {count} values ({count * sizeof(float)} bytes)");
     }
 
@@ -706,7 +709,7 @@ internal sealed partial class OnnxReader
         if (count != 1)
             throw Mismatch($"{Node(index)} takes {role} from {constant.What}, shape [{OnnxArchitecture.Join(constant.Tensor.Dims)}]; a single value was expected");
         CheckFloatData($"{Node(index)}: {constant.What}", constant.Tensor, 1);
-        return constant.Tensor.RawData.Length > 0
+        return constant.Tensor.HasRawData
             ? System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(constant.Tensor.RawData.Span)
             : constant.Tensor.FloatData[0];
     }
