@@ -81,3 +81,14 @@ public partial class PyTorchOnnxMlp;
 [Dense(6, Activation.Sigmoid)]
 [Dense(3)]
 public partial class PyTorchOnnxCnn;
+
+/// <summary>
+/// As <see cref="PyTorchOnnxMlp"/> but with the default AtInference dropout, which multiplies by p at inference: not
+/// the function PyTorch's (inverted) model computes, so its file is refused with a hint.
+/// </summary>
+[Network(10)]
+[Dense(16, Activation.ReLU)]
+[Dropout(0.3)]
+[Dense(8, Activation.Tanh)]
+[Dense(4)]
+public partial class PyTorchOnnxMlpAtInference;

@@ -27,6 +27,7 @@ internal static class OnnxTestSupport
         [nameof(OnnxImageRegressionNet)] = seed => new OnnxImageRegressionNet(8, seed),
         [nameof(PyTorchOnnxMlp)] = seed => new PyTorchOnnxMlp(8, seed),
         [nameof(PyTorchOnnxCnn)] = seed => new PyTorchOnnxCnn(8, seed),
+        [nameof(PyTorchOnnxMlpAtInference)] = seed => new PyTorchOnnxMlpAtInference(8, seed),
         [nameof(ReferenceNet)] = seed => new ReferenceNet(8, seed),
         [nameof(SmallMixedNet)] = seed => new SmallMixedNet(8, seed),
         [nameof(SmallRegressionNet)] = seed => new SmallRegressionNet(8, seed),
