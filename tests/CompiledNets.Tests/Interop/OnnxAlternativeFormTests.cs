@@ -20,7 +20,7 @@ public sealed class OnnxAlternativeFormTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private void AssertLoadsTheSame(string network, Action<ModelProto> edit, bool checkOnnxRuntime = true, bool fourDimensionalInput = false)
+    private void AssertLoadsTheSame(string network, Action<ModelProto> edit, bool checkOnnxRuntime = true, bool fourDimensionalInput = false, int batch = 3)
     {
         ICompiledNetwork original = OnnxTestSupport.Create(network);
         string source = _directory.File("source.onnx");
@@ -35,7 +35,6 @@ public sealed class OnnxAlternativeFormTests : IDisposable
 
         Assert.Equal(OnnxTestSupport.Bytes(original.Parameters), OnnxTestSupport.Bytes(fresh.Parameters));
         if (!checkOnnxRuntime) return;
-        const int batch = 3;
         float[] inputs = OnnxTestSupport.Inputs(batch * original.InputSize, seed: 11);
         int[] shape = fourDimensionalInput ? [batch, .. original.Layers[0].InputShape] : [batch, original.InputSize];
         float[] runtime = OnnxTestSupport.RunOnnxRuntime(path, inputs, shape, out _);
@@ -124,6 +123,15 @@ public sealed class OnnxAlternativeFormTests : IDisposable
             dims.RemoveAt(1);
             foreach (long d in new long[] { 3, 9, 9 }) dims.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
         }, fourDimensionalInput: true);
+
+    [Fact]
+    public void A_fixed_batch_of_one_with_a_reshape_to_it() =>
+        AssertLoadsTheSame(nameof(OnnxPoolDropoutNet), m =>
+        {
+            m.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue = 1; // as torch.onnx.export writes without dynamic_axes
+            m.Graph.Initializer.Remove(m.Initializer("input.image_shape"));
+            m.Graph.Initializer.Add(Int64Tensor("input.image_shape", 1, 3, 9, 9));
+        }, batch: 1);
 
     [Fact]
     public void Same_padding_as_a_Pad_node_before_the_Conv() =>

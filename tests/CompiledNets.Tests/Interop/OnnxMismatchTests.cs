@@ -299,6 +299,70 @@ public sealed class OnnxMismatchTests(ITestOutputHelper output) : IDisposable
             m.Graph.Output[0].Name = "softmax";
         }, "node 'softmax' (Softmax)", "MeanSquaredError");
 
+    // ------------------------------------------------------------------ found by OnnxFuzzTests: models ONNX Runtime refuses
+
+    private static void SetImageShape(ModelProto m, params long[] shape)
+    {
+        m.Graph.Initializer.Remove(m.Initializer("input.image_shape"));
+        m.Graph.Initializer.Add(Int64Tensor("input.image_shape", shape));
+    }
+
+    private static void FixBatch(ModelProto m, long batch) => m.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue = batch;
+
+    [Fact]
+    public void A_reshape_to_a_fixed_batch_is_refused_when_the_input_batch_is_not_fixed() =>
+        AssertRefused(nameof(OnnxPoolDropoutNet), m => SetImageShape(m, 4, 3, 9, 9),
+            "node 'input_image' (Reshape)", "[4, 3, 9, 9], a batch of 4", "batch is not fixed");
+
+    [Fact]
+    public void A_reshape_to_another_fixed_batch_than_the_inputs_is_refused() =>
+        AssertRefused(nameof(OnnxPoolDropoutNet), m =>
+        {
+            FixBatch(m, 1);
+            SetImageShape(m, 4, 3, 9, 9);
+        }, "node 'input_image' (Reshape)", "a batch of 4", "batch is 1");
+
+    [Fact]
+    public void A_flatten_that_gathers_another_dimension_as_the_batch_is_refused()
+    {
+        // x.view(x.size(0), -1) with the Gather index edited from 0 to -1: a Reshape to [10, -1] (the input's width).
+        ModelProto model = OnnxTestSupport.ReadModel(OnnxTestSupport.FixturePath("pytorch_mlp.onnx"));
+        model.Node("/Constant").Attribute[0].T.RawData = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(-1L));
+        string path = _directory.File("gather.onnx");
+        OnnxTestSupport.WriteModel(model, path);
+        AssertFileRefused(nameof(PyTorchOnnxMlp), path, "node '/Reshape' (Reshape)", "a batch of 10", "batch is not fixed");
+    }
+
+    [Fact]
+    public void A_fixed_batch_beyond_an_int_is_refused() =>
+        AssertRefused(nameof(OnnxMlpNet), m => FixBatch(m, long.MaxValue), "graph input 'input'", "a batch of 9223372036854775807");
+
+    [Fact]
+    public void Pooling_pads_that_are_not_four_are_refused() =>
+        AssertRefused(nameof(OnnxPoolDropoutNet), m => m.Node("pool1").Attribute.Add(IntsAttribute("pads", 0, 0)),
+            "node 'pool1' (MaxPool)", "pads [0, 0]");
+
+    [Fact]
+    public void Auto_pad_beside_pads_is_refused() =>
+        AssertRefused(nameof(OnnxPoolDropoutNet), m => m.Node("conv1").Attribute.Add(StringAttribute("auto_pad", "SAME_UPPER")),
+            "node 'conv1' (Conv)", "auto_pad 'SAME_UPPER' and pads", "not allow");
+
+    [Fact]
+    public void Reshape_allowzero_before_operator_set_14_is_refused() =>
+        AssertRefused(nameof(OnnxPoolDropoutNet), m => m.Node("input_image").Attribute.Add(IntAttribute("allowzero", 0)),
+            "node 'input_image' (Reshape)", "attribute 'allowzero'");
+
+    [Fact]
+    public void Slice_axes_that_are_not_one_dimensional_are_refused()
+    {
+        ModelProto model = OnnxTestSupport.ReadModel(OnnxTestSupport.FixturePath("pytorch_cnn.onnx"));
+        TensorProto axes = model.Node("/0/Constant_3").Attribute[0].T;
+        axes.Dims.Add(1); // [1] -> [1, 1]
+        string path = _directory.File("axes.onnx");
+        OnnxTestSupport.WriteModel(model, path);
+        AssertFileRefused(nameof(PyTorchOnnxCnn), path, "the axes of node '/0/Slice' (Slice)", "shape [1, 1]", "1-D");
+    }
+
     [Fact]
     public void Text_is_not_a_model()
     {

@@ -24,25 +24,37 @@ internal sealed partial class OnnxReader
     private readonly Dictionary<string, IntTensor> _folded = new(StringComparer.Ordinal);
     private readonly HashSet<string> _folding = new(StringComparer.Ordinal);
 
-    /// <summary>An integer tensor; <see cref="Batch"/>[i] marks an element that is the (symbolic) batch size.</summary>
-    internal sealed class IntTensor(long[] values, bool[] batch, int[] dims)
+    /// <summary>
+    /// An integer tensor of ONNX element type <see cref="Type"/> (int64, int32 or bool); <see cref="Batch"/>[i] marks an
+    /// element that is the (symbolic) batch size.
+    /// </summary>
+    internal sealed class IntTensor(long[] values, bool[] batch, int[] dims, int type)
     {
         public long[] Values { get; } = values;
         public bool[] Batch { get; } = batch;
         public int[] Dims { get; } = dims;
+        public int Type { get; } = type;
 
-        public static IntTensor Of(long[] values, int[] dims) => new(values, new bool[values.Length], dims);
+        public static IntTensor Of(long[] values, int[] dims, int type) => new(values, new bool[values.Length], dims, type);
 
-        /// <summary>The values, which must not include the batch size.</summary>
-        public long[] Plain(string what, OnnxReader reader) =>
-            Batch.Any(b => b) ? throw reader.Mismatch($"{what} depend on the batch size ([{Describe()}])") : Values;
+        /// <summary>The values, which must not include the batch size, of one of <paramref name="types"/> (int64 when none is given).</summary>
+        public long[] Plain(string what, OnnxReader reader, params DataType[] types)
+        {
+            if (!(types.Length == 0 ? Type == (int)DataType.Int64 : types.Any(t => (int)t == Type)))
+                throw reader.Mismatch($"{what} are {TypeName(Type)}; ONNX wants {(types.Length == 0 ? "int64" : string.Join(" or ", types.Select(t => TypeName((int)t))))}");
+            return Batch.Any(b => b) ? throw reader.Mismatch($"{what} depend on the batch size ([{Describe()}])") : Values;
+        }
+
+        /// <summary>As <see cref="Plain"/>, of a 1-D tensor (ONNX's form of shapes, pads, axes, starts, ends and steps).</summary>
+        public long[] Vector(string what, OnnxReader reader, params DataType[] types) =>
+            Dims.Length == 1 ? Plain(what, reader, types) : throw reader.Mismatch($"{what} have shape [{OnnxArchitecture.Join(Dims)}]; ONNX wants a 1-D tensor");
 
         public string Describe() =>
             string.Join(", ", Values.Select((v, i) => Batch[i] ? "batch" : v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         /// <summary>Elements picked by flat source index.</summary>
         public IntTensor Gather(int[] sources, int[] dims) =>
-            new(sources.Select(s => Values[s]).ToArray(), sources.Select(s => Batch[s]).ToArray(), dims);
+            new(sources.Select(s => Values[s]).ToArray(), sources.Select(s => Batch[s]).ToArray(), dims, Type);
     }
 
     /// <summary>The value of <paramref name="name"/>, an integer tensor that is given or computable without any input data.</summary>
@@ -95,17 +107,17 @@ internal sealed partial class OnnxReader
                 return In(0);
             case "Cast":
             {
-                Take(index, inputs: 1, "to", "saturate");
+                Take(index, inputs: 1, _opset >= 19 ? ["to", "saturate"] : ["to"]);
                 long to = Int(index, "to", 0);
                 IntTensor x = In(0);
-                if (to == (long)DataType.Int64) return x;
+                if (to == (long)DataType.Int64) return new IntTensor(x.Values, x.Batch, x.Dims, (int)DataType.Int64);
                 if (to == (long)DataType.Int32)
-                    return new IntTensor(x.Values.Select(v => (long)unchecked((int)v)).ToArray(), x.Batch, x.Dims);
+                    return new IntTensor(x.Values.Select(v => (long)unchecked((int)v)).ToArray(), x.Batch, x.Dims, (int)DataType.Int32);
                 throw Mismatch($"{Node(index)} casts '{node.Input[0]}' to {TypeName((int)to)}; CompiledNets folds integer shapes only");
             }
             case "Shape":
             {
-                Take(index, inputs: 1, "start", "end");
+                Take(index, inputs: 1, _opset >= 15 ? ["start", "end"] : []);
                 string of = node.Input.Count == 1 ? node.Input[0] : "";
                 if (!_forms.TryGetValue(of, out int[]? form))
                     throw Mismatch($"{Node(index)} takes the shape of '{of}', which is not a value on the network's path before it");
@@ -114,7 +126,7 @@ internal sealed partial class OnnxReader
                 int rank = all.Length;
                 long start = Clamp(Int(index, "start", 0), rank), end = Clamp(Int(index, "end", rank), rank);
                 int length = (int)Math.Max(0, end - start);
-                return new IntTensor(all.Skip((int)start).Take(length).ToArray(), batch.Skip((int)start).Take(length).ToArray(), [length]);
+                return new IntTensor(all.Skip((int)start).Take(length).ToArray(), batch.Skip((int)start).Take(length).ToArray(), [length], (int)DataType.Int64);
 
                 static long Clamp(long axis, int rank) => Math.Clamp(axis < 0 ? axis + rank : axis, 0, rank);
             }
@@ -122,7 +134,7 @@ internal sealed partial class OnnxReader
             {
                 Take(index, inputs: 2, "axis");
                 IntTensor data = In(0);
-                long[] indices = In(1).Plain($"the indices of {Node(index)}", this);
+                long[] indices = In(1).Plain($"the indices of {Node(index)}", this, DataType.Int32, DataType.Int64);
                 long axis = Int(index, "axis", 0);
                 if (data.Dims.Length != 1 || axis is not (0 or -1))
                     throw Mismatch($"{Node(index)} gathers on axis {axis} of a tensor of rank {data.Dims.Length}; CompiledNets folds Gather of a 1-D tensor only");
@@ -139,9 +151,11 @@ internal sealed partial class OnnxReader
             case "Unsqueeze":
             case "Squeeze":
             {
-                Take(index, inputs: 2, "axes");
+                // Before opset 13 the axes are an attribute, from 13 on an input.
+                if (_opset >= 13) Take(index, inputs: 2);
+                else Take(index, inputs: 1, "axes");
                 IntTensor data = In(0);
-                long[]? axes = Ints(index, "axes") ?? Optional(1)?.Plain($"the axes of {Node(index)}", this);
+                long[]? axes = Ints(index, "axes") ?? Optional(1)?.Vector($"the axes of {Node(index)}", this);
                 bool unsqueeze = node.OpType == "Unsqueeze";
                 if (unsqueeze && axes is null)
                     throw Mismatch($"{Node(index)} has no axes");
@@ -164,7 +178,7 @@ internal sealed partial class OnnxReader
                 {
                     dims = data.Dims.Where((d, i) => axes is null ? d != 1 : !normalized.Contains(i)).ToList();
                 }
-                return new IntTensor(data.Values, data.Batch, [.. dims]);
+                return new IntTensor(data.Values, data.Batch, [.. dims], data.Type);
             }
             case "Concat":
             {
@@ -172,6 +186,8 @@ internal sealed partial class OnnxReader
                 if (node.Input.Count == 0)
                     throw Mismatch($"{Node(index)} has no inputs");
                 IntTensor[] parts = Enumerable.Range(0, node.Input.Count).Select(In).ToArray();
+                if (parts.Any(p => p.Type != parts[0].Type))
+                    throw Mismatch($"{Node(index)} concatenates {string.Join(" and ", parts.Select(p => TypeName(p.Type)).Distinct())} tensors");
                 int rank = parts[0].Dims.Length;
                 long axis = Int(index, "axis", long.MinValue);
                 axis = axis < 0 ? axis + rank : axis;
@@ -193,13 +209,13 @@ internal sealed partial class OnnxReader
                         batch.AddRange(part.Batch.AsSpan(o * block, block).ToArray());
                     }
                 }
-                return new IntTensor([.. values], [.. batch], dims);
+                return new IntTensor([.. values], [.. batch], dims, parts[0].Type);
             }
             case "Reshape":
             {
-                Take(index, inputs: 2, "allowzero");
+                Take(index, inputs: 2, ReshapeAttributes);
                 IntTensor data = In(0);
-                long[] shape = In(1).Plain($"the shape of {Node(index)}", this);
+                long[] shape = In(1).Vector($"the shape of {Node(index)}", this);
                 bool allowZero = Int(index, "allowzero", 0) != 0;
                 int[] dims = new int[shape.Length];
                 int inferred = -1;
@@ -224,7 +240,7 @@ internal sealed partial class OnnxReader
                 }
                 if (known != data.Values.Length)
                     throw Mismatch($"{Node(index)} reshapes [{OnnxArchitecture.Join(data.Dims)}] to [{OnnxArchitecture.Join(shape)}]");
-                return new IntTensor(data.Values, data.Batch, dims);
+                return new IntTensor(data.Values, data.Batch, dims, data.Type);
             }
             case "Transpose":
             {
@@ -242,11 +258,11 @@ internal sealed partial class OnnxReader
             {
                 Take(index, inputs: 5);
                 IntTensor data = In(0);
-                long[] starts = In(1).Plain($"the starts of {Node(index)}", this);
-                long[] ends = In(2).Plain($"the ends of {Node(index)}", this);
+                long[] starts = In(1).Vector($"the starts of {Node(index)}", this, DataType.Int32, DataType.Int64);
+                long[] ends = In(2).Vector($"the ends of {Node(index)}", this, DataType.Int32, DataType.Int64);
                 int rank = data.Dims.Length;
-                long[] axes = Optional(3)?.Plain($"the axes of {Node(index)}", this) ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
-                long[] steps = Optional(4)?.Plain($"the steps of {Node(index)}", this) ?? Enumerable.Repeat(1L, starts.Length).ToArray();
+                long[] axes = Optional(3)?.Vector($"the axes of {Node(index)}", this, DataType.Int32, DataType.Int64) ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+                long[] steps = Optional(4)?.Vector($"the steps of {Node(index)}", this, DataType.Int32, DataType.Int64) ?? Enumerable.Repeat(1L, starts.Length).ToArray();
                 if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length || steps.Any(s => s == 0))
                     throw Mismatch($"{Node(index)} slices with starts [{OnnxArchitecture.Join(starts)}], ends [{OnnxArchitecture.Join(ends)}], " +
                                    $"axes [{OnnxArchitecture.Join(axes)}], steps [{OnnxArchitecture.Join(steps)}]");
@@ -287,34 +303,22 @@ internal sealed partial class OnnxReader
             case "ConstantOfShape":
             {
                 Take(index, inputs: 1, "value");
-                long[] shape = In(0).Plain($"the shape of {Node(index)}", this);
+                long[] shape = In(0).Vector($"the shape of {Node(index)}", this);
                 long count = 1;
                 foreach (long d in shape)
                 {
                     if (d < 0 || d > MaxFoldedElements || (count *= d) > MaxFoldedElements)
                         throw Mismatch($"{Node(index)} makes a tensor of shape [{OnnxArchitecture.Join(shape)}]; CompiledNets folds at most {MaxFoldedElements} elements");
                 }
-                long fill = 0;
-                if (Attribute(index, "value", AttributeProto.Types.AttributeType.Tensor)?.T is TensorProto value)
-                {
-                    if (value.DataType == (int)DataType.Float)
-                    {
-                        var constant = new ConstantTensor(value, $"the value of {Node(index)}");
-                        CheckFloatData(constant.What, value, 1);
-                        float f = value.HasRawData ? BinaryPrimitives.ReadSingleLittleEndian(value.RawData.Span) : value.FloatData[0];
-                        if (f != MathF.Round(f) || Math.Abs(f) > 1 << 24)
-                            throw Mismatch($"{Node(index)} fills with {f}; CompiledNets folds integer shapes only");
-                        fill = (long)f;
-                    }
-                    else
-                    {
-                        IntTensor fills = FromTensor(new ConstantTensor(value, $"the value of {Node(index)}"));
-                        if (fills.Values.Length != 1)
-                            throw Mismatch($"{Node(index)} fills with a tensor of {fills.Values.Length} values; ONNX needs one");
-                        fill = fills.Values[0];
-                    }
-                }
-                return IntTensor.Of(Enumerable.Repeat(fill, (int)count).ToArray(), shape.Select(d => (int)d).ToArray());
+                // The value is a one-element 1-D tensor whose type the output takes; without one the output is float32 zeros.
+                if (Attribute(index, "value", AttributeProto.Types.AttributeType.Tensor)?.T is not TensorProto value)
+                    throw Mismatch($"{Node(index)} makes float32 zeros (it has no value); a shape or pads are integers");
+                if (value.DataType == (int)DataType.Float || value.Dims.Count != 1 || value.Dims[0] != 1)
+                    throw Mismatch($"{Node(index)} fills with a {TypeName(value.DataType)} tensor of shape [{OnnxArchitecture.Join(value.Dims)}]; " +
+                                   "CompiledNets folds integer fills given as a one-element 1-D tensor");
+                IntTensor fills = FromTensor(new ConstantTensor(value, $"the value of {Node(index)}"));
+                long fill = fills.Values[0];
+                return IntTensor.Of(Enumerable.Repeat(fill, (int)count).ToArray(), shape.Select(d => (int)d).ToArray(), fills.Type);
             }
             default:
                 throw Mismatch($"{Node(index)} computes '{name}', which must be a constant there; CompiledNets does not fold {node.OpType}");
@@ -361,7 +365,7 @@ internal sealed partial class OnnxReader
                 }
                 : width == 8 ? tensor.Int64Data[i] : tensor.Int32Data[i];
         }
-        return IntTensor.Of(values, dims);
+        return IntTensor.Of(values, dims, tensor.DataType);
     }
 
     private void CheckSize(int index, int[] dims)

@@ -50,6 +50,7 @@ internal sealed partial class OnnxReader
     private string _input = "";
     private string _current = "";
     private int[] _form = [];
+    private long? _batch; // the graph input's batch size when the file fixes it
 
     private OnnxReader(ModelProto model, OnnxArchitecture architecture, string path)
     {
@@ -150,6 +151,12 @@ internal sealed partial class OnnxReader
         if (type.Shape is null || type.Shape.Dim.Count < 2)
             throw Mismatch($"the graph input '{input.Name}' has shape {Shape(type.Shape)}; the network reads [batch, {OnnxArchitecture.Join(_architecture.InputShape)}] " +
                            $"or [batch, {_architecture.InputCount}]");
+        if (type.Shape.Dim[0] is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue, DimValue: long batch })
+        {
+            if (batch is < 1 or > int.MaxValue)
+                throw Malformed($"the graph input '{input.Name}' has shape {Shape(type.Shape)}: a batch of {batch}" + (batch < 1 ? "" : $", more than the {int.MaxValue} a batch can hold"));
+            _batch = batch;
+        }
         int[] form = new int[type.Shape.Dim.Count - 1];
         long count = 1;
         for (int d = 1; d < type.Shape.Dim.Count; d++)
@@ -315,7 +322,7 @@ internal sealed partial class OnnxReader
                 throw Mismatch($"{Node(index)} for {step.Describe()} has pads [{OnnxArchitecture.Join(pads)}]; a 2-D convolution has four, none negative");
             for (int i = 0; i < 4; i++) pads[i] += extra[i];
         }
-        else if (!padded && autoPad is "SAME_UPPER" or "SAME_LOWER" or "VALID")
+        else if (!padded && autoPad is "SAME_UPPER" or "SAME_LOWER" or "VALID" && Ints(index, "pads") is null)
         {
             pads = new long[4];
             for (int axis = 0; axis < 2 && autoPad != "VALID"; axis++)
@@ -328,7 +335,8 @@ internal sealed partial class OnnxReader
         }
         else
         {
-            throw Mismatch($"{Node(index)} for {step.Describe()} has auto_pad '{autoPad}'{(padded ? " after a Pad" : "")}, which CompiledNets does not read");
+            throw Mismatch($"{Node(index)} for {step.Describe()} has auto_pad '{autoPad}'{(padded ? " after a Pad" : "")}" +
+                           (Ints(index, "pads") is null ? ", which CompiledNets does not read" : " and pads, which ONNX does not allow together"));
         }
         if (!pads.SequenceEqual(step.Pads.Select(p => (long)p)))
             throw Mismatch($"{Node(index)} for {step.Describe()} pads the input by [{OnnxArchitecture.Join(pads)}] (top, left, bottom, right" +
@@ -341,28 +349,17 @@ internal sealed partial class OnnxReader
     /// <summary>A constant-mode Pad by zeros of the two spatial axes: its pads as [top, left, bottom, right].</summary>
     private long[] ZeroPads(int index, ConvStep step)
     {
-        NodeProto node = Take(index, inputs: 4, "mode", "pads", "value");
+        // Opset 11 on: pads, constant_value and (18 on) axes are inputs.
+        NodeProto node = Take(index, inputs: _opset >= 18 ? 4 : 3, "mode");
         ChainInput(index, 0);
         string mode = String(index, "mode", "constant");
-        long[] pads;
-        long[]? axes = null;
-        float value;
-        if (Ints(index, "pads") is long[] attributePads) // before opset 11
-        {
-            pads = attributePads;
-            value = Float(index, "value", 0f);
-        }
-        else
-        {
-            if (node.Input.Count < 2 || node.Input[1].Length == 0)
-                throw Mismatch($"{Node(index)} before {step.Describe()} has no pads");
-            IntTensor padsTensor = EvaluateInts(node.Input[1]);
-            pads = padsTensor.Plain($"the pads of {Node(index)}", this);
-            value = node.Input.Count > 2 && node.Input[2].Length > 0 ? FloatScalar(index, node.Input[2], "its constant value") : 0f;
-            if (node.Input.Count > 3 && node.Input[3].Length > 0)
-                axes = EvaluateInts(node.Input[3]).Plain($"the axes of {Node(index)}", this);
-        }
-        axes ??= [0, 1, 2, 3];
+        if (node.Input.Count < 2 || node.Input[1].Length == 0)
+            throw Mismatch($"{Node(index)} before {step.Describe()} has no pads");
+        long[] pads = EvaluateInts(node.Input[1]).Vector($"the pads of {Node(index)}", this);
+        float value = node.Input.Count > 2 && node.Input[2].Length > 0 ? FloatScalar(index, node.Input[2], "its constant value") : 0f;
+        long[] axes = node.Input.Count > 3 && node.Input[3].Length > 0
+            ? EvaluateInts(node.Input[3]).Vector($"the axes of {Node(index)}", this, DataType.Int32, DataType.Int64)
+            : [0, 1, 2, 3];
         if (mode != "constant" || value != 0f || pads.Length != 2 * axes.Length)
             throw Mismatch($"{Node(index)} before {step.Describe()} pads in mode '{mode}' with value {value} by [{OnnxArchitecture.Join(pads)}]; " +
                            "CompiledNets reads a constant zero Pad of the spatial axes");
@@ -394,7 +391,8 @@ internal sealed partial class OnnxReader
         long[]? kernel = Ints(index, "kernel_shape");
         long[] strides = Ints(index, "strides") ?? [1, 1];
         long[] dilations = Ints(index, "dilations") ?? [1, 1];
-        long[] pads = Ints(index, "pads") ?? [0, 0, 0, 0];
+        long[]? givenPads = Ints(index, "pads");
+        long[] pads = givenPads ?? [0, 0, 0, 0];
         string autoPad = String(index, "auto_pad", "NOTSET");
         long ceil = Int(index, "ceil_mode", 0);
         bool sameOutput = true;
@@ -406,11 +404,12 @@ internal sealed partial class OnnxReader
         bool autoPadNone = autoPad is "NOTSET" or "VALID"
             || (autoPad is "SAME_UPPER" or "SAME_LOWER" && input.Skip(1).All(size => Math.Max(((size + step.Stride - 1) / step.Stride - 1) * step.Stride + step.Window - size, 0) == 0));
         if (kernel is null || !kernel.SequenceEqual([step.Window, step.Window]) || !strides.SequenceEqual([step.Stride, step.Stride])
-            || !dilations.SequenceEqual([1L, 1L]) || pads.Any(p => p != 0) || !autoPadNone || !sameOutput)
+            || !dilations.SequenceEqual([1L, 1L]) || pads.Length != 4 || pads.Any(p => p != 0) || !autoPadNone || !sameOutput
+            || (givenPads is not null && autoPad != "NOTSET"))
             throw Mismatch($"{Node(index)} for {step.Describe()} has kernel_shape [{(kernel is null ? "" : OnnxArchitecture.Join(kernel))}], strides " +
                            $"[{OnnxArchitecture.Join(strides)}], dilations [{OnnxArchitecture.Join(dilations)}], pads [{OnnxArchitecture.Join(pads)}], auto_pad '{autoPad}', " +
                            $"ceil_mode {ceil}; the layer has kernel_shape [{step.Window}, {step.Window}], strides [{step.Stride}, {step.Stride}], no dilation, " +
-                           "no padding and floor rounding");
+                           "no padding and floor rounding" + (givenPads is not null && autoPad != "NOTSET" ? " (and ONNX allows no auto_pad beside pads)" : ""));
         Advance(node, [.. step.Layer.OutputShape]);
     }
 
@@ -449,10 +448,12 @@ internal sealed partial class OnnxReader
                     Advance(node, _form);
                     break;
                 case "Dropout":
-                    Take(index, inputs: 3, "ratio", "seed", "is_test");
+                    // Opset 12 on: ratio and training_mode are inputs, seed an attribute; before: ratio an attribute.
+                    if (_opset >= 12) Take(index, inputs: 3, "seed");
+                    else Take(index, inputs: 1, "ratio");
                     ChainInput(index, 0);
                     if (node.Input.Count > 2 && node.Input[2].Length > 0
-                        && EvaluateInts(node.Input[2]).Plain($"the training_mode of {Node(index)}", this).Any(v => v != 0))
+                        && EvaluateInts(node.Input[2]).Plain($"the training_mode of {Node(index)}", this, DataType.Bool).Any(v => v != 0))
                         throw Mismatch($"{Node(index)} drops in training mode; an inference graph has no dropout");
                     Advance(node, _form);
                     break;
@@ -465,7 +466,7 @@ internal sealed partial class OnnxReader
                     Advance(node, [Count(_form)]);
                     break;
                 case "Reshape":
-                    Take(index, inputs: 2, "allowzero");
+                    Take(index, inputs: 2, ReshapeAttributes);
                     ChainInput(index, 0);
                     Advance(node, ReshapedForm(index));
                     break;
@@ -486,13 +487,17 @@ internal sealed partial class OnnxReader
         int count = Count(_form);
         string Fail() => $"{Node(index)} reshapes [batch, {OnnxArchitecture.Join(_form)}] to [{target.Describe()}]; CompiledNets reads a Reshape " +
                          "that keeps the batch first and the values of each example together";
-        if (target.Dims.Length != 1 || target.Values.Length < 2 || target.Values.Length > 5)
+        if (target.Type != (int)DataType.Int64 || target.Dims.Length != 1 || target.Values.Length < 2 || target.Values.Length > 5)
             throw Mismatch(Fail());
         // The batch: symbolic, copied (0), inferred (-1) or a fixed size.
         long first = target.Values[0];
         bool batchInferred = !target.Batch[0] && first == -1;
         if (!target.Batch[0] && (first < -1 || (first == 0 && allowZero)))
             throw Mismatch(Fail());
+        // A fixed batch size is the graph input's own, which then must be fixed too: any other breaks the batch apart.
+        if (!target.Batch[0] && first > 0 && first != _batch)
+            throw Mismatch($"{Node(index)} reshapes to [{target.Describe()}], a batch of {first}, where the graph input's batch is " +
+                           (_batch is long fixedBatch ? fixedBatch.ToString(CultureInfo.InvariantCulture) : "not fixed"));
         int[] form = new int[target.Values.Length - 1];
         int inferred = -1;
         long known = 1;
@@ -518,6 +523,9 @@ internal sealed partial class OnnxReader
         }
         return form;
     }
+
+    /// <summary>Reshape's attributes: allowzero from opset 14 on, none before.</summary>
+    private string[] ReshapeAttributes => _opset >= 14 ? ["allowzero"] : [];
 
     // ------------------------------------------------------------------ walking
 
