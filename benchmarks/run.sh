@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The one command of benchmarks/README.md: installs the peers' prerequisites (and the data) if missing, then, for each
 # vector level this machine has, runs the BenchmarkDotNet suite (CompiledNets and ONNX Runtime, in one process per
-# benchmark) and the PyTorch peer under that level, times NativeAOT against the JIT, and prints the tables.
+# benchmark) and the PyTorch peers (the MLPs: pytorch_mlp.py; LeNet: pytorch_lenet.py) under that level, times NativeAOT
+# against the JIT, and prints the tables.
 #
 #   bash benchmarks/run.sh                          # everything (see benchmarks/README.md for how long it takes)
 #   bash benchmarks/run.sh --filter '*TrainStep*'   # extra arguments go to BenchmarkDotNet, at every level
 #   LEVELS=best AOT=0 bash benchmarks/run.sh        # only the default level, no NativeAOT section
+#   PEERS=lenet AOT=0 bash benchmarks/run.sh --filter '*LeNet*' '*PeakBenchmarks*'   # LeNet's rows only
 #
+# PEERS (default "mlp lenet") names the PyTorch peers to run; the peak benchmark must run for a table's level check.
 # Levels (x64): best = the default environment; no-avx512 = DOTNET_EnableAVX512=0 (and DOTNET_EnableAVX512F=0, the
 # name runtimes before .NET 10 read; .NET 10 ignores it), if the CPU has avx512f; no-avx2 = DOTNET_EnableAVX2=0, if it
 # has avx2. BenchmarkDotNet's child processes inherit the variable; PeakBenchmarks records what the child sees
@@ -86,7 +89,9 @@ bench="$root/benchmarks/CompiledNets.Benchmarks/bin/Release/net10.0/CompiledNets
 peer="$here/peers/pytorch_mlp.py"
 # The trained weights every inference benchmark runs, at every level: trained once, at the default level.
 export COMPILEDNETS_REFERENCE_WEIGHTS="$artifacts/reference-trained.safetensors"
-"$bench" --train-reference "$COMPILEDNETS_REFERENCE_WEIGHTS"
+export COMPILEDNETS_LENET_WEIGHTS="$artifacts/lenet-trained.safetensors"
+"$bench" --train-reference "$COMPILEDNETS_REFERENCE_WEIGHTS" "$COMPILEDNETS_LENET_WEIGHTS"
+peers=" ${PEERS:-mlp lenet} "
 
 for level in "${levels[@]}"; do
     dir="$artifacts/levels/$level"
@@ -100,14 +105,21 @@ for level in "${levels[@]}"; do
     env "${denv[@]}" "$bench" --work > "$dir/work.json"
     if [ "$user_filter" = 1 ]; then filter=()
     elif [ "$level" = best ]; then filter=(--filter '*')
-    else filter=(--filter '*PeakBenchmarks*' '*TrainStepBenchmarks*' '*InferenceBenchmarks*')
+    else filter=(--filter '*PeakBenchmarks*' '*TrainStepBenchmarks*' '*InferenceBenchmarks*') # LeNet's and ONNX's too
     fi
     (cd "$root" && env "${denv[@]}" COMPILEDNETS_LEVEL_PROBE="$dir/probe.json" \
         dotnet run -c Release --no-build --project benchmarks/CompiledNets.Benchmarks -- "${filter[@]}" --artifacts "$dir" "$@")
-    "${penv[@]}" /usr/bin/python3 "$peer" --threads 1 --json > "$dir/peers/pytorch-1.json"
-    if [ "$level" = best ]; then
-        "${penv[@]}" /usr/bin/python3 "$peer" --threads 2 --json > "$dir/peers/pytorch-2.json"
-        "${penv[@]}" /usr/bin/python3 "$peer" --threads 1 --blas-default --json > "$dir/peers/pytorch-blas-default.json"
+    if [[ "$peers" == *" mlp "* ]]; then
+        "${penv[@]}" /usr/bin/python3 "$peer" --threads 1 --json > "$dir/peers/pytorch-1.json"
+        if [ "$level" = best ]; then
+            "${penv[@]}" /usr/bin/python3 "$peer" --threads 2 --json > "$dir/peers/pytorch-2.json"
+            "${penv[@]}" /usr/bin/python3 "$peer" --threads 1 --blas-default --json > "$dir/peers/pytorch-blas-default.json"
+        fi
+    fi
+    if [[ "$peers" == *" lenet "* ]]; then
+        # LeNet's train step (batch 128) and inference of 1 and 128; its epoch only at the best level.
+        epoch=(); [ "$level" = best ] || epoch=(--no-epoch)
+        "${penv[@]}" /usr/bin/python3 "$here/peers/pytorch_lenet.py" --threads 1 "${epoch[@]}" --json > "$dir/peers/pytorch-lenet-1.json"
     fi
 done
 

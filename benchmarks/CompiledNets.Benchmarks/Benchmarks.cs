@@ -5,78 +5,71 @@ using CompiledNets.Kernels;
 namespace CompiledNets.Benchmarks;
 
 /// <summary>
-/// One training step of the reference network (forward with fresh dropout masks, loss, backward, Adam) on batches of 128
-/// real Fashion-MNIST images, taken in turn from a shuffled epoch, as training does.
+/// One training step (forward with fresh dropout masks, loss, backward, Adam) on batches of 128 real Fashion-MNIST images,
+/// taken in turn from a shuffled epoch, as training does.
 /// </summary>
-[Config(typeof(ShortConfig))]
-public class TrainStepBenchmarks
+public abstract class TrainStepBenchmark<TNetwork> where TNetwork : IClassifierNetwork
 {
     private float[] _images = [];
     private int[] _labels = [];
     private int _batches, _next;
-    private ReferenceNet _net = null!;
+    private TNetwork _net = default!;
     private Adam _adam = null!;
 
+    /// <summary>The network, seed 1, batches of up to 128.</summary>
+    protected abstract TNetwork Create();
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_images, _labels, _batches) = Data.Epoch(128, seed: 1);
+        _net = Create();
+        _adam = new Adam();
+    }
+
+    [Benchmark]
+    public float TrainStep()
+    {
+        int b = _next++ % _batches, n = 128 * _net.InputSize;
+        return _net.TrainStep(_images.AsSpan(b * n, n), _labels.AsSpan(b * 128, 128), _adam);
+    }
+}
+
+/// <summary>The reference network's train step (<see cref="TrainStepBenchmark{TNetwork}"/>), with 1 and 2 threads.</summary>
+[Config(typeof(ShortConfig))]
+public class TrainStepBenchmarks : TrainStepBenchmark<ReferenceNet>
+{
     /// <summary>Threads the network splits each batch between.</summary>
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        (_images, _labels, _batches) = Data.Epoch(128, seed: 1);
-        _net = new ReferenceNet(maxBatchSize: 128, seed: 1) { Threads = Threads };
-        _adam = new Adam();
-    }
-
-    [Benchmark]
-    public float TrainStep()
-    {
-        int b = _next++ % _batches;
-        return _net.TrainStep(_images.AsSpan(b * 128 * ReferenceNet.InputSize, 128 * ReferenceNet.InputSize), _labels.AsSpan(b * 128, 128), _adam);
-    }
+    protected override ReferenceNet Create() => new(maxBatchSize: 128, seed: 1) { Threads = Threads };
 }
 
-/// <summary>
-/// One training step of the wide network (784-1024-1024-10, <see cref="WideNet"/>) on batches of 128 real Fashion-MNIST
-/// images taken in turn, as <see cref="TrainStepBenchmarks"/> does for the reference network.
-/// </summary>
+/// <summary>The wide network's train step (784-1024-1024-10, <see cref="WideNet"/>), one thread.</summary>
 [Config(typeof(ShortConfig))]
-public class WideTrainStepBenchmarks
+public class WideTrainStepBenchmarks : TrainStepBenchmark<WideNet>
 {
-    private float[] _images = [];
-    private int[] _labels = [];
-    private int _batches, _next;
-    private WideNet _net = null!;
-    private Adam _adam = null!;
+    protected override WideNet Create() => new(maxBatchSize: 128, seed: 1);
+}
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        (_images, _labels, _batches) = Data.Epoch(128, seed: 1);
-        _net = new WideNet(maxBatchSize: 128, seed: 1);
-        _adam = new Adam();
-    }
-
-    [Benchmark]
-    public float TrainStep()
-    {
-        int b = _next++ % _batches;
-        return _net.TrainStep(_images.AsSpan(b * 128 * WideNet.InputSize, 128 * WideNet.InputSize), _labels.AsSpan(b * 128, 128), _adam);
-    }
+/// <summary><see cref="LeNet"/>'s train step, one thread.</summary>
+[Config(typeof(ShortConfig))]
+public class LeNetTrainStepBenchmarks : TrainStepBenchmark<LeNet>
+{
+    protected override LeNet Create() => new(maxBatchSize: 128, seed: 1);
 }
 
 /// <summary>
-/// Inference (no dropout, softmax probabilities) of the trained reference network, on real Fashion-MNIST test images or
-/// on random dense inputs, taken in turn.
+/// Inference (no dropout, softmax probabilities) of a trained network, on real Fashion-MNIST test images or on random
+/// dense inputs, taken in turn, 1 or 128 a call.
 /// </summary>
-[Config(typeof(ShortConfig))]
-public class InferenceBenchmarks
+public abstract class InferenceBenchmark
 {
     private float[] _inputs = [];
-    private int _count, _next;
-    private ReferenceNet _net = null!;
-    private readonly float[] _probabilities = new float[128 * ReferenceNet.OutputSize];
+    private int _count, _next, _inputSize, _outputSize;
+    private ICompiledNetwork _net = null!;
+    private float[] _probabilities = [];
 
     /// <summary>Images per call.</summary>
     [Params(1, 128)]
@@ -86,26 +79,49 @@ public class InferenceBenchmarks
     [Params(InputKind.Images, InputKind.Random)]
     public InputKind Input { get; set; }
 
-    /// <summary>Threads the network splits each batch between.</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
+    /// <summary>The trained network (<see cref="Data"/>).</summary>
+    protected abstract ICompiledNetwork Create();
 
     [GlobalSetup]
     public void Setup()
     {
+        _net = Create();
+        (_inputSize, _outputSize) = (_net.InputSize, _net.OutputSize);
         _inputs = Data.InferenceInputs(Input);
-        _count = _inputs.Length / ReferenceNet.InputSize / Batch;
-        _net = Data.TrainedReference();
-        _net.Threads = Threads;
+        _count = _inputs.Length / _inputSize / Batch;
+        _probabilities = new float[Batch * _outputSize];
     }
 
     [Benchmark]
     public void Predict()
     {
         int i = _next++ % _count;
-        int n = Batch * ReferenceNet.InputSize;
-        _net.Predict(_inputs.AsSpan(i * n, n), _probabilities.AsSpan(0, Batch * ReferenceNet.OutputSize), Batch);
+        int n = Batch * _inputSize;
+        _net.Predict(_inputs.AsSpan(i * n, n), _probabilities, Batch);
     }
+}
+
+/// <summary>The trained reference network's inference (<see cref="InferenceBenchmark"/>), with 1 and 2 threads.</summary>
+[Config(typeof(ShortConfig))]
+public class InferenceBenchmarks : InferenceBenchmark
+{
+    /// <summary>Threads the network splits each batch between.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    protected override ICompiledNetwork Create()
+    {
+        ReferenceNet net = Data.TrainedReference();
+        net.Threads = Threads;
+        return net;
+    }
+}
+
+/// <summary>The trained <see cref="LeNet"/>'s inference, one thread.</summary>
+[Config(typeof(ShortConfig))]
+public class LeNetInferenceBenchmarks : InferenceBenchmark
+{
+    protected override ICompiledNetwork Create() => Data.TrainedLeNet();
 }
 
 /// <summary>Dropout mask sampling: the masks of one reference-network step (128 × (200 + 100) elements), and a large one.</summary>

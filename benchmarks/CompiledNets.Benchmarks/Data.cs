@@ -73,30 +73,36 @@ internal static class Data
     /// <summary>Names a .safetensors file with <see cref="TrainedReference"/>'s weights (benchmarks/run.sh writes it once).</summary>
     public const string WeightsVariable = "COMPILEDNETS_REFERENCE_WEIGHTS";
 
+    /// <summary>Names a .safetensors file with <see cref="TrainedLeNet"/>'s weights (benchmarks/run.sh writes it once).</summary>
+    public const string LeNetWeightsVariable = "COMPILEDNETS_LENET_WEIGHTS";
+
     /// <summary>
     /// The reference network the inference benchmarks run: seed 1, trained for one epoch of Fashion-MNIST (Adam, batch
     /// 128, shuffle seed 1), since a trained first layer has other ReLU zeros than a random one. Read from the file
     /// named by <see cref="WeightsVariable"/> when it is set (so every level's tables run the same weights, and a run
     /// without AVX2 does not train an epoch for each benchmark); trained here otherwise.
     /// </summary>
-    public static ReferenceNet TrainedReference()
+    public static ReferenceNet TrainedReference() => Trained(new ReferenceNet(maxBatchSize: 128, seed: 1), WeightsVariable);
+
+    /// <summary><see cref="LeNet"/> trained as <see cref="TrainedReference"/> is, its weights read from <see cref="LeNetWeightsVariable"/>'s file when it is set.</summary>
+    public static LeNet TrainedLeNet() => Trained(new LeNet(maxBatchSize: 128, seed: 1), LeNetWeightsVariable);
+
+    /// <summary><c>--train-reference PATH [LENET_PATH]</c>: trains the reference network (and LeNet) and saves the weights.</summary>
+    public static void SaveTrained(string referencePath, string? leNetPath)
     {
-        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
-        if (Environment.GetEnvironmentVariable(WeightsVariable) is { Length: > 0 } path)
+        SafeTensors.Save(Trained(new ReferenceNet(maxBatchSize: 128, seed: 1), variable: null), referencePath);
+        if (leNetPath is not null) SafeTensors.Save(Trained(new LeNet(maxBatchSize: 128, seed: 1), variable: null), leNetPath);
+    }
+
+    private static TNetwork Trained<TNetwork>(TNetwork net, string? variable) where TNetwork : IClassifierNetwork
+    {
+        if (variable is not null && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } path)
         {
             SafeTensors.Load(net, path);
             return net;
         }
-        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
+        new Trainer<TNetwork>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
         return net;
-    }
-
-    /// <summary><c>--train-reference PATH</c>: trains <see cref="TrainedReference"/>'s network and saves its weights.</summary>
-    public static void SaveTrainedReference(string path)
-    {
-        var net = new ReferenceNet(maxBatchSize: 128, seed: 1);
-        new Trainer<ReferenceNet>(net, new Adam(), batchSize: 128, shuffleSeed: 1).TrainEpoch(FashionMnist.Train);
-        SafeTensors.Save(net, path);
     }
 }
 

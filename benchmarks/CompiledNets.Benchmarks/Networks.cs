@@ -26,3 +26,20 @@ public partial class ReferenceNet;
 [Dropout(0.5)]
 [Dense(10)]
 public partial class WideNet;
+
+/// <summary>
+/// LeNet as DESIGN.md declares it (and examples/LeNet): two 5×5 convolutions with ReLU, each followed by 2×2 max pooling,
+/// spatial dropout 0.2, then 256-120-84-10 with ReLU and dropout 0.5 on both hidden layers, softmax cross-entropy.
+/// </summary>
+[Network(1, 28, 28)]
+[Conv2D(6, 5, Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(16, 5, Activation.ReLU)]
+[MaxPool2D(2)]
+[SpatialDropout(0.2)]
+[Dense(120, Activation.ReLU)]
+[Dropout(0.5)]
+[Dense(84, Activation.ReLU)]
+[Dropout(0.5)]
+[Dense(10)]
+public partial class LeNet;

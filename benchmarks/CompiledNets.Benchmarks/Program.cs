@@ -6,12 +6,15 @@ namespace CompiledNets.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
-/// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel; <c>-- --infer</c> and
+/// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel (<c>-- --steps-lenet [threads]</c>
+/// the same for LeNet); <c>-- --infer</c> and
 /// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
-/// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ),
+/// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ) and
+/// <c>-- --write-onnx DIR</c> writes the two models it runs (reference.onnx, lenet.onnx) there,
 /// <c>-- --work</c> prints the FLOPs of each benchmark's matrix products and <c>-- --level</c> what this process's
-/// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH</c> writes the trained weights
-/// the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> names that file.
+/// vector level is, as JSON (benchmarks/run.sh reads both); <c>-- --train-reference PATH [LENET_PATH]</c> writes the
+/// trained weights the inference benchmarks read when <c>COMPILEDNETS_REFERENCE_WEIGHTS</c> (and
+/// <c>COMPILEDNETS_LENET_WEIGHTS</c>) name those files.
 /// </summary>
 internal static class Program
 {
@@ -27,6 +30,11 @@ internal static class Program
             StepBreakdown.Run(threads: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
             return;
         }
+        if (args.Length > 0 && args[0] == "--steps-lenet")
+        {
+            StepBreakdown.RunLeNet(threads: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+            return;
+        }
         if (args.Length > 0 && args[0] == "--epochs")
         {
             Probes.Epochs();
@@ -39,7 +47,13 @@ internal static class Program
         }
         if (args.Length > 1 && args[0] == "--train-reference")
         {
-            Data.SaveTrainedReference(args[1]);
+            Data.SaveTrained(args[1], args.Length > 2 ? args[2] : null);
+            return;
+        }
+        if (args.Length > 1 && args[0] == "--write-onnx")
+        {
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "reference.onnx"), OnnxModel.Build(Data.TrainedReference()));
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "lenet.onnx"), OnnxModel.Build(Data.TrainedLeNet()));
             return;
         }
         if (args.Length > 0 && args[0] == "--work")

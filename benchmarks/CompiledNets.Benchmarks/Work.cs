@@ -11,7 +11,8 @@ namespace CompiledNets.Benchmarks;
 /// non-zero entries of each product's input (the terms the kernels cannot skip), averaged over the calls the benchmark
 /// makes, with the same trained network; also the dense count <c>2 · M · N · K</c>. Train steps: the dense count only
 /// (forward, weight gradients, and input gradients of every layer but the first), since the kernels' zero-skipping in
-/// the backward pass depends on masks sampled during the step.
+/// the backward pass depends on masks sampled during the step. LeNet (train step and inference): the dense count of its
+/// convolutions and Dense layers.
 /// </summary>
 internal static class Work
 {
@@ -29,28 +30,23 @@ internal static class Work
                 result[$"infer_{kind.ToString().ToLowerInvariant()}_{batch}"] = new Dictionary<string, double>
                 {
                     ["nonzero_flops"] = nonZero / examples * batch,
-                    ["dense_flops"] = DenseFlops(net.ParameterTensors, batch, training: false),
+                    ["dense_flops"] = DenseFlops(net, batch, training: false),
                 };
             }
         }
-        result["train_reference_128"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(net.ParameterTensors, 128, training: true) };
-        result["train_wide_128"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(new WideNet(1).ParameterTensors, 128, training: true) };
+        result["train_reference_128"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(net, 128, training: true) };
+        result["train_wide_128"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(new WideNet(1), 128, training: true) };
+        // LeNet: dense-equivalent counts only (the convolutions' work does not depend on zeros in their inputs).
+        var leNet = new LeNet(1);
+        result["train_lenet_128"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(leNet, 128, training: true) };
+        foreach (int batch in new[] { 1, 128 })
+            result[$"infer_lenet_{batch}"] = new Dictionary<string, double> { ["dense_flops"] = DenseFlops(leNet, batch, training: false) };
         Console.WriteLine(JsonSerializer.Serialize(result));
     }
 
-    /// <summary>2·M·N·K of every product of a step (training) or an inference.</summary>
-    private static double DenseFlops(IReadOnlyList<ParameterTensor> tensors, int batch, bool training)
-    {
-        double flops = 0;
-        for (int i = 0; i < tensors.Count; i += 2)
-        {
-            double product = 2.0 * batch * tensors[i].Shape[0] * tensors[i].Shape[1];
-            flops += product;                                  // forward
-            if (training) flops += product;                    // weight gradient
-            if (training && i > 0) flops += product;           // input gradient (none for the first layer)
-        }
-        return flops;
-    }
+    /// <summary>2·M·N·K of every product of a step (training) or an inference (<see cref="NetworkLayers.DenseFlops"/>).</summary>
+    private static double DenseFlops(ICompiledNetwork network, int batch, bool training) =>
+        NetworkLayers.DenseFlops(NetworkLayers.Of(network).Layers, batch, training);
 
     /// <summary>Σ over the layers of 2 · (non-zero inputs) · outputs, over <paramref name="examples"/> examples.</summary>
     private static double NonZeroInferenceFlops(ReferenceNet net, ReadOnlySpan<float> inputs, int examples)

@@ -29,11 +29,16 @@ def load_benchmarks(results):
             report = json.load(f)
         host = host or report.get("HostEnvironmentInfo")
         for b in report["Benchmarks"]:
-            key = (b["Type"], b["Method"], b.get("Parameters") or "")
+            key = (b["Type"], b["Method"], parameter_key(b.get("Parameters") or ""))
             stats = b.get("Statistics") or {}
             memory = b.get("Memory") or {}
             rows[key] = (stats.get("Median"), memory.get("BytesAllocatedPerOperation"))
     return rows, host
+
+
+def parameter_key(parameters):
+    """BenchmarkDotNet's "A=1&B=2" in a canonical order, so that a parameter declared on a base class matches too."""
+    return "&".join(sorted(p for p in parameters.split("&") if p))
 
 
 def load_json(path):
@@ -45,7 +50,7 @@ def load_json(path):
 
 
 def find(rows, type_name, method, parameters):
-    value = rows.get((type_name, method, parameters))
+    value = rows.get((type_name, method, parameter_key(parameters)))
     return value if value else (None, None)
 
 
@@ -74,7 +79,7 @@ class Level:
         self.host_probe = load_json(os.path.join(directory, "host.json"))
         self.work = load_json(os.path.join(directory, "work.json")) or {}
         self.peer = {}
-        for name in ("1", "2", "blas-default"):
+        for name in ("1", "2", "blas-default", "lenet-1"):
             data = load_json(os.path.join(directory, "peers", f"pytorch-{name}.json"))
             if data is not None:
                 self.peer[name] = data
@@ -169,7 +174,7 @@ def level_table(name, level, failures):
         print(f"- peak, one core: **{peak:.1f} GFLOP/s** fp32 ({vector}, {accumulators} accumulators, {kind}, L1-resident operands)")
     else:
         print("- peak, one core: – (PeakBenchmarks did not run)")
-    d = level.peer.get("1")
+    d = level.peer.get("1") or level.peer.get("lenet-1")
     if d:
         print(f"- PyTorch {d.get('torch')}, 1 thread: its kernels at CPU capability {d.get('cpu_capability')} "
               f"(ATEN_CPU_CAPABILITY={d.get('aten_cpu_capability') or 'unset'}), OpenBLAS kernels {d.get('openblas_core')} "
@@ -181,6 +186,8 @@ def level_table(name, level, failures):
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
 
     def line(label, ours, torch, onnx, flops, dense_equivalent):
+        if ours is None and torch is None and onnx is None:
+            return  # not measured in this run (a --filter left it out)
         if ours is not None and flops:
             rate = flops / ours
             gflops = f"{rate:.1f}{' †' if dense_equivalent else ''}"
@@ -197,23 +204,56 @@ def level_table(name, level, failures):
          work.get("train_reference_128", {}).get("dense_flops"), True)
     line("train step, 784-1024-1024-10, batch 128", wide, level.best_step("1", "wide_"), None,
          work.get("train_wide_128", {}).get("dense_flops"), True)
+    inference_rows(level, name, failures, line, lenet=False)
+    lenet_step, _ = find(level.rows, "LeNetTrainStepBenchmarks", "TrainStep", "")
+    line("LeNet train step, batch 128", lenet_step, level.best_step("lenet-1"), None,
+         work.get("train_lenet_128", {}).get("dense_flops"), True)
+    inference_rows(level, name, failures, line, lenet=True)
+    print()
+    print("GFLOP/s: inference of the reference network counts the non-zero terms of the three matrix products, "
+          "2 · (non-zero inputs of the product) · N each (zero pixels, ReLU zeros: terms that add nothing and that the "
+          "kernels skip), over the whole Predict call (copy in, products, softmax); with random dense inputs every term "
+          "of the first product counts. † dense-equivalent: every term of the products (train steps: forward, "
+          "weight-gradient and input-gradient products; LeNet: its two convolutions, 2 · F·OH·OW · C·k·k per example, "
+          "and three Dense layers), whether the kernels skip it or not. Share of peak: against this level's peak above.")
+    print()
+    lenet_targets(level)
+
+
+def inference_rows(level, name, failures, line, lenet):
+    """Inference of 1 and 128 Fashion-MNIST images and random dense inputs: CompiledNets, PyTorch, ONNX Runtime; of the
+    reference network (1 thread of InferenceBenchmarks, GFLOP/s of the non-zero terms) or of LeNet (dense-equivalent)."""
+    prefix, ours_type, onnx_type, peer = (("LeNet ", "LeNetInferenceBenchmarks", "LeNetOnnxInferenceBenchmarks", "lenet-1") if lenet
+                                          else ("", "InferenceBenchmarks", "OnnxInferenceBenchmarks", "1"))
     for kind, label, key in (("Images", "Fashion-MNIST", "infer"), ("Random", "random dense", "infer_random")):
         for batch in (1, 128):
-            ours, _ = find(level.rows, "InferenceBenchmarks", "Predict", f"Batch={batch}&Input={kind}&Threads=1")
-            onnx, _ = find(level.rows, "OnnxInferenceBenchmarks", "Run", f"Batch={batch}&Input={kind}")
+            ours, _ = find(level.rows, ours_type, "Predict", f"Batch={batch}&Input={kind}" + ("" if lenet else "&Threads=1"))
+            onnx, _ = find(level.rows, onnx_type, "Run", f"Batch={batch}&Input={kind}")
             if onnx is None and ours is not None:
-                failures.append(f"level {name}: no ONNX Runtime result for batch {batch}, {kind} (did its setup check fail?)")
+                failures.append(f"level {name}: no ONNX Runtime result for {prefix}batch {batch}, {kind} (did its setup check fail?)")
             what = f"{batch} {'input' if batch == 1 else 'inputs'}" if kind == "Random" else f"{batch} {'image' if batch == 1 else 'images'}"
-            line(f"inference, {what} ({label})" if kind == "Random" else f"inference, {what}", ours,
-                 level.p("1", f"{key}_{batch}_us"), onnx,
-                 work.get(f"infer_{kind.lower()}_{batch}", {}).get("nonzero_flops"), False)
-    print()
-    print("GFLOP/s: inference counts the non-zero terms of the three matrix products, 2 · (non-zero inputs of the "
-          "product) · N each (zero pixels, ReLU zeros: terms that add nothing and that the kernels skip), over the "
-          "whole Predict call (copy in, products, softmax); with random dense inputs every term of the first product "
-          "counts. † train steps count every term, dense-equivalent 2·M·N·K of the forward, weight-gradient and "
-          "input-gradient products, whether the kernels skip it or not. Share of peak: against this level's peak above.")
-    print()
+            flops = (level.work.get(f"infer_lenet_{batch}", {}).get("dense_flops") if lenet
+                     else level.work.get(f"infer_{kind.lower()}_{batch}", {}).get("nonzero_flops"))
+            line(f"{prefix}inference, {what} ({label})" if kind == "Random" else f"{prefix}inference, {what}", ours,
+                 level.p(peer, f"{key}_{batch}_us"), onnx, flops, lenet)
+
+
+def lenet_targets(level):
+    """The issue's LeNet targets at this level: train step >= 3x PyTorch, inference of 1 and 128 images >= 1.5x ONNX Runtime."""
+    step, _ = find(level.rows, "LeNetTrainStepBenchmarks", "TrainStep", "")
+    torch = level.best_step("lenet-1")
+    checks = []
+    if step is not None and torch is not None:
+        checks.append(("train step ≥ 3× PyTorch", torch / step, 3.0))
+    for batch in (1, 128):
+        ours, _ = find(level.rows, "LeNetInferenceBenchmarks", "Predict", f"Batch={batch}&Input=Images")
+        onnx, _ = find(level.rows, "LeNetOnnxInferenceBenchmarks", "Run", f"Batch={batch}&Input=Images")
+        if ours is not None and onnx is not None:
+            checks.append((f"inference of {batch} image{'s' if batch > 1 else ''} ≥ 1.5× ONNX Runtime", onnx / ours, 1.5))
+    if checks:
+        print("LeNet targets: " + "; ".join(f"{label}: {value:.2f}× ({'met' if value >= goal else '**not met**'})"
+                                            for label, value, goal in checks) + ".")
+        print()
 
 
 def aot_section(directory):
@@ -271,7 +311,7 @@ def main():
         any_peer = next(iter(best.peer.values()))
         print(f"Peer: PyTorch {any_peer.get('torch')} (Debian, OpenBLAS)")
     print()
-    if best:
+    if best and any(key[0] in ("TrainStepBenchmarks", "InferenceBenchmarks") for key in best.rows):
         main_table(best)
         print()
     for name, level in levels.items():

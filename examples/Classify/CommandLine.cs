@@ -12,7 +12,10 @@ internal sealed record CommandLine(string Model, bool Invert, string? Idx, int S
     /// <summary>Whether the arguments are just <c>--kernels</c>: print which kernels this executable runs, and stop.</summary>
     public static bool AsksForKernels(string[] args) => args.Length == 1 && args[0] == "--kernels";
 
-    public static CommandLine? Parse(string[] args, out string? error)
+    /// <param name="args">The arguments.</param>
+    /// <param name="error">Why they do not parse.</param>
+    /// <param name="modelRequired">False for the build with its model compiled in, which needs no --model.</param>
+    public static CommandLine? Parse(string[] args, out string? error, bool modelRequired = true)
     {
         string? model = null, idx = null;
         bool invert = false;
@@ -33,10 +36,10 @@ internal sealed record CommandLine(string Model, bool Invert, string? Idx, int S
                 default: images.Add(args[i]); break;
             }
         }
-        error = model is null ? "--model is required"
+        error = model is null && modelRequired ? "--model is required"
             : idx is null && images.Count == 0 ? "give image files or --idx"
             : count < 1 ? "--count must be at least 1"
             : null;
-        return error is null ? new CommandLine(model!, invert, idx, start, count, images) : null;
+        return error is null ? new CommandLine(model ?? "", invert, idx, start, count, images) : null;
     }
 }

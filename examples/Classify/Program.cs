@@ -27,7 +27,11 @@ if (CommandLine.AsksForKernels(args))
     return 0;
 }
 
+#if COMPILED_MODEL
+CommandLine? command = CommandLine.Parse(args, out string? error, modelRequired: false);
+#else
 CommandLine? command = CommandLine.Parse(args, out string? error);
+#endif
 if (command is null)
 {
     Console.Error.WriteLine(error);
@@ -37,8 +41,16 @@ if (command is null)
 
 try
 {
+#if COMPILED_MODEL
+    // The parameters are in the executable (checked against the declaration when it was built); --model, if given, replaces them.
+    var net = new CompiledTutorialNet(maxBatchSize: 1);
+    IReadOnlyDictionary<string, string> metadata = command.Model.Length > 0
+        ? SafeTensors.Load(net, command.Model)
+        : new Dictionary<string, string> { ["data"] = CompiledTutorialNet.ModelData };
+#else
     var net = new TutorialNet(maxBatchSize: 1);
     IReadOnlyDictionary<string, string> metadata = SafeTensors.Load(net, command.Model);
+#endif
     string[] classNames = ClassNames.For(metadata.TryGetValue("data", out string? data) ? data : "");
     var probabilities = new float[TutorialNet.OutputSize];
     foreach ((string name, float[] pixels) in Inputs.Read(command))

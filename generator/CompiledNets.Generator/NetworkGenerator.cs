@@ -3,6 +3,7 @@ using CompiledNets.Generator.Emitting;
 using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
 using CompiledNets.Generator.Parsing;
+using CompiledNets.Generator.Weights;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -27,6 +28,10 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         public const string Diagnostics = "Diagnostics";
         /// <summary>Layer attributes on classes without [Network].</summary>
         public const string Orphans = "Orphans";
+        /// <summary>The weights files (AdditionalFiles, as the build's base64 copies), read and parsed.</summary>
+        public const string WeightsFiles = "WeightsFiles";
+        /// <summary>The diagnostics of networks whose weights file is missing, unreadable or does not fit.</summary>
+        public const string WeightsDiagnostics = "WeightsDiagnostics";
     }
 
     /// <inheritdoc/>
@@ -58,7 +63,32 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .SelectMany(static (lists, _) => lists)
             .WithTrackingName(Steps.Orphans);
 
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName, NetworkEmitter.Emit(model)));
+        IncrementalValueProvider<ImmutableArray<WeightsFile>> weightsFiles = context.AdditionalTextsProvider
+            .Where(static text => WeightsFile.IsWeightsText(text))
+            .Select(static (text, cancellationToken) => WeightsFile.Read(text, cancellationToken))
+            .WithTrackingName(Steps.WeightsFiles)
+            .Collect();
+
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> weightsDiagnostics = parsed
+            .Select(static (result, _) => result.Weights!)
+            .Where(static request => request is not null)
+            .Combine(weightsFiles)
+            .Select(static (pair, cancellationToken) => WeightsBinding.Bind(pair.Left.Model, pair.Right, out _) is { } problem
+                ? new[] { pair.Left.Diagnostic(problem.Descriptor, problem.Arguments) }.ToEquatableArray()
+                : EquatableArray<DiagnosticInfo>.Empty)
+            .Where(static d => d.Count > 0)
+            .WithTrackingName(Steps.WeightsDiagnostics);
+
+        // A network with compiled-in weights is emitted only when its file fits (otherwise CNN0023-0025 say why).
+        context.RegisterSourceOutput(models.Combine(weightsFiles), static (spc, pair) =>
+        {
+            NetworkModel model = pair.Left;
+            byte[]? weights = null;
+            if (model.WeightsFile is not null && WeightsBinding.Bind(model, pair.Right, out weights) is not null)
+                return;
+            spc.AddSource(model.HintName, NetworkEmitter.Emit(model, weights));
+        });
+        context.RegisterSourceOutput(weightsDiagnostics, Report);
         context.RegisterSourceOutput(diagnostics, Report);
         context.RegisterSourceOutput(orphans, Report);
     }

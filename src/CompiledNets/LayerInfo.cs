@@ -18,10 +18,13 @@ public sealed class LayerInfo
     /// <param name="activation">Its activation (<see cref="Activation.None"/> for layers without one).</param>
     /// <param name="dropoutRate">Its drop probability for a dropout-family layer, otherwise 0.</param>
     /// <param name="scaling">Its dropout scaling rule (meaningful only for dropout-family layers).</param>
+    /// <param name="window">Side of a convolution's kernel or a pooling window; 0 for other layers.</param>
+    /// <param name="stride">Step between windows; 0 for layers without windows.</param>
+    /// <param name="padding">Zero padding of a convolution as [top, left, bottom, right]; null for none.</param>
     /// <param name="parameters">Its parameter tensors in <see cref="ICompiledNetwork.Parameters"/>, in order.</param>
     public LayerInfo(string name, string kind, int[] inputShape, int[] outputShape, string details,
         Activation activation = Activation.None, double dropoutRate = 0, DropoutScaling scaling = DropoutScaling.AtInference,
-        params ParameterTensor[] parameters)
+        int window = 0, int stride = 0, int[]? padding = null, params ParameterTensor[] parameters)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(kind);
@@ -31,8 +34,15 @@ public sealed class LayerInfo
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(dropoutRate >= 0 && dropoutRate < 1))
             throw new ArgumentOutOfRangeException(nameof(dropoutRate), dropoutRate, "A drop probability is in [0, 1).");
+        ArgumentOutOfRangeException.ThrowIfNegative(window);
+        ArgumentOutOfRangeException.ThrowIfNegative(stride);
+        if (padding is not null && padding.Length != 4)
+            throw new ArgumentException("Padding is [top, left, bottom, right].", nameof(padding));
         Name = name;
         Kind = kind;
+        Window = window;
+        Stride = stride;
+        Padding = Array.AsReadOnly(padding is null ? new int[4] : (int[])padding.Clone());
         InputShape = Array.AsReadOnly((int[])inputShape.Clone());
         OutputShape = Array.AsReadOnly((int[])outputShape.Clone());
         Details = details;
@@ -61,6 +71,15 @@ public sealed class LayerInfo
 
     /// <summary>Its activation (<see cref="Activation.None"/> for layers without one).</summary>
     public Activation Activation { get; }
+
+    /// <summary>Side of a convolution's kernel or a pooling window; 0 for other layers.</summary>
+    public int Window { get; }
+
+    /// <summary>Step between windows; 0 for layers without windows.</summary>
+    public int Stride { get; }
+
+    /// <summary>Zero padding of a convolution as [top, left, bottom, right] (all 0 for every other layer).</summary>
+    public IReadOnlyList<int> Padding { get; }
 
     /// <summary>Its drop probability for a dropout-family layer, otherwise 0.</summary>
     public double DropoutRate { get; }

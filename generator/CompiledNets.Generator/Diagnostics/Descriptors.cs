@@ -100,12 +100,24 @@ internal static class Descriptors
         "Image input dimensions out of range",
         "The image input of [Network] must have at least 1 channel, row and column and at most {3} values, but is {0}×{1}×{2}");
 
+    public static readonly DiagnosticDescriptor WeightsFileMissing = Error("CNN0023",
+        "Weights file not found",
+        "The weights file '{0}' of '{1}' is not among the project's AdditionalFiles; add <AdditionalFiles Include=\"{0}\" /> to the project");
+
+    public static readonly DiagnosticDescriptor WeightsFileUnreadable = Error("CNN0024",
+        "Weights file unreadable",
+        "The weights file '{0}' cannot be read: {1}");
+
+    public static readonly DiagnosticDescriptor WeightsMismatch = Error("CNN0025",
+        "Weights do not fit the declaration",
+        "The weights file '{0}' does not fit '{1}': {2}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
-        SettingNotPositive, LayerOrder, ImageInputNotPositive,
+        SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

@@ -16,7 +16,7 @@ internal static class GeneratedMembers
     public static HashSet<string> Of(NetworkModel model)
     {
         var names = new HashSet<string>();
-        var root = (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(NetworkEmitter.Emit(model)).GetRoot();
+        var root = (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(NetworkEmitter.Emit(model, model.WeightsFile is null ? null : System.Array.Empty<byte>())).GetRoot();
         foreach (TypeDeclarationSyntax type in root.DescendantNodes().OfType<TypeDeclarationSyntax>())
         {
             foreach (MemberDeclarationSyntax member in type.Members)

@@ -13,7 +13,9 @@ internal static class NetworkEmitter
     private const string Span = Names.Span;
     private const string ReadOnlySpan = Names.ReadOnlySpan;
 
-    public static string Emit(NetworkModel model)
+    /// <param name="model">The network.</param>
+    /// <param name="weights">The parameters' bytes (little-endian floats in the order of Parameters) to compile in, or null.</param>
+    public static string Emit(NetworkModel model, byte[]? weights = null)
     {
         var plan = new NetworkPlan(model);
         var w = new CodeWriter();
@@ -34,7 +36,7 @@ internal static class NetworkEmitter
         {
             WriteConstants(w, plan);
             WriteFields(w, plan);
-            WriteConstructor(w, plan);
+            WriteConstructor(w, plan, weights is not null);
             WriteProperties(w, plan);
             WriteForward(w, plan);
             WriteLoss(w, plan);
@@ -44,6 +46,8 @@ internal static class NetworkEmitter
             WritePredictSamples(w, plan);
             WriteReseed(w, plan);
             WriteHelpers(w, plan);
+            if (weights is not null)
+                WriteCompiledWeights(w, plan, weights);
         }
         return w.ToString();
     }
@@ -94,12 +98,21 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void WriteConstructor(CodeWriter w, NetworkPlan plan)
+    private static void WriteConstructor(CodeWriter w, NetworkPlan plan, bool compiledWeights)
     {
         string name = Identifiers.Escape(plan.Model.ClassName);
-        w.Line("/// <summary>Allocates every buffer once and initializes the weights from <paramref name=\"seed\"/>.</summary>");
-        w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
-        w.Line("/// <param name=\"seed\">Seeds the weight initialization and the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        if (compiledWeights)
+        {
+            w.Line($"/// <summary>Allocates every buffer once and starts from the weights compiled in from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}.</summary>");
+            w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
+            w.Line("/// <param name=\"seed\">Seeds the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        }
+        else
+        {
+            w.Line("/// <summary>Allocates every buffer once and initializes the weights from <paramref name=\"seed\"/>.</summary>");
+            w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward, TrainStep and Predict will be given.</param>");
+            w.Line("/// <param name=\"seed\">Seeds the weight initialization and the dropout masks (as <see cref=\"Reseed\"/> does).</param>");
+        }
         using (w.Open($"public {name}(int maxBatchSize = 128, ulong seed = 0)"))
         {
             w.Line($"{Kernels}.Checks.MaxBatchSize(maxBatchSize, WidestLayer);");
@@ -113,9 +126,18 @@ internal static class NetworkEmitter
             if (IsClassifier(plan))
                 w.Line("_sampleProbabilities = new float[maxBatchSize * OutputSize];");
             w.Line();
-            w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
-            foreach (PlannedLayer layer in plan.Layers)
-                layer.WriteInit(w);
+            if (compiledWeights)
+            {
+                w.Line("// The parameters start from the weights compiled in (checked against the declaration at build time).");
+                w.Line("global::System.Buffers.Text.Base64.DecodeFromUtf8(CompiledWeights,");
+                w.Line("    global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<float>(_parameters)), out _, out _);");
+            }
+            else
+            {
+                w.Line($"var weights = {Kernels}.Init.CreateWeightStream(seed);");
+                foreach (PlannedLayer layer in plan.Layers)
+                    layer.WriteInit(w);
+            }
             if (plan.HasDropout)
                 w.Line($"_masks = {Kernels}.Dropout.CreateMaskStream(seed);");
         }
@@ -279,6 +301,9 @@ internal static class NetworkEmitter
                     if (info.Activation != ActivationKind.None) text.Append($", activation: {Names.Activation(info.Activation)}");
                     if (info.Kind.EndsWith("Dropout", System.StringComparison.Ordinal))
                         text.Append($", dropoutRate: {Literals.Number(info.Rate)}, scaling: global::CompiledNets.DropoutScaling.{(info.Inverted ? "Inverted" : "AtInference")}");
+                    if (info.Window > 0) text.Append($", window: {info.Window}, stride: {info.Stride}");
+                    if (info.Padding is { } padding && System.Linq.Enumerable.Any(padding, p => p != 0))
+                        text.Append($", padding: new[] {{ {string.Join(", ", padding)} }}");
                     if (info.Tensors.Length > 0)
                         text.Append(", parameters: new[] { ").Append(string.Join(", ", System.Linq.Enumerable.Select(info.Tensors, t => $"s_parameterTensors[{tensors.IndexOf(t)}]"))).Append(" }");
                     w.Line(text.Append("),").ToString());
@@ -461,6 +486,19 @@ internal static class NetworkEmitter
                 w.Line("// This network has no dropout layer: there is no mask stream to restart.");
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// The compiled-in parameters as one UTF-8 string literal of their base64 text: the compiler stores it in the
+    /// assembly's data section and the span reads it in place (no allocation, no file). One token, whatever the size:
+    /// an array literal needs a token per element, and the compiler's time grows with the tokens (a 10 MB file as a byte
+    /// array took minutes to build).
+    /// </summary>
+    private static void WriteCompiledWeights(CodeWriter w, NetworkPlan plan, byte[] weights)
+    {
+        w.Line();
+        w.Line($"/// <summary>The parameters from {System.Security.SecurityElement.Escape(plan.Model.WeightsFile)}: {weights.Length / 4} little-endian floats in the order of <see cref=\"Parameters\"/>, as base64.</summary>");
+        w.Line("private static global::System.ReadOnlySpan<byte> CompiledWeights => \"" + System.Convert.ToBase64String(weights) + "\"u8;");
     }
 
     private static void WriteHelpers(CodeWriter w, NetworkPlan plan)

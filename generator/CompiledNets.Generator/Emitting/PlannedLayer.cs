@@ -137,7 +137,8 @@ internal sealed record TensorPlan(string Name, long Offset, int[] Shape)
 
 /// <summary>One entry of the generated Layers list (CompiledNets.LayerInfo).</summary>
 internal sealed record LayerInfoPlan(string Name, string Kind, Shape Input, Shape Output, string Details,
-    ActivationKind Activation = ActivationKind.None, double Rate = 0, bool Inverted = false, params TensorPlan[] Tensors);
+    ActivationKind Activation = ActivationKind.None, double Rate = 0, bool Inverted = false, int Window = 0, int Stride = 0,
+    int[]? Padding = null, params TensorPlan[] Tensors);
 
 /// <summary>
 /// The last elementwise steps of a layer: <paramref name="Activation"/> (its derivative taken at <paramref name="Values"/>,

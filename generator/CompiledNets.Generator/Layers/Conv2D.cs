@@ -98,7 +98,17 @@ internal sealed class Conv2DLayer : PlannedLayer
     public override IEnumerable<TensorPlan> Tensors() => [WeightTensor, BiasTensor];
 
     public override IEnumerable<LayerInfoPlan> Infos() =>
-        [new(Values.Name, "Conv2D", InputShape, OutputShape, Settings, Layer.Activation, Tensors: [WeightTensor, BiasTensor])];
+        [new(Values.Name, "Conv2D", InputShape, OutputShape, Settings, Layer.Activation, Window: Layer.KernelSize, Stride: Layer.Stride,
+            Padding: Padding(), Tensors: [WeightTensor, BiasTensor])];
+
+    /// <summary>[top, left, bottom, right]: the odd row or column of Same padding goes at the bottom or right.</summary>
+    private int[] Padding()
+    {
+        int top = Layer.PaddingBefore(InputShape.Height), left = Layer.PaddingBefore(InputShape.Width);
+        int bottom = System.Math.Max((OutputShape.Height - 1) * Layer.Stride + Layer.KernelSize - InputShape.Height - top, 0);
+        int right = System.Math.Max((OutputShape.Width - 1) * Layer.Stride + Layer.KernelSize - InputShape.Width - left, 0);
+        return [top, left, bottom, right];
+    }
 
     private string Settings =>
         $"{Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding";

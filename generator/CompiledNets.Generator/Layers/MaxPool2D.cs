@@ -71,7 +71,7 @@ internal sealed class MaxPool2DLayer : PlannedLayer
     public override IEnumerable<Buffer> IndexBuffers() => [Winners];
 
     public override IEnumerable<LayerInfoPlan> Infos() =>
-        [new(Values.Name, "MaxPool2D", InputShape, OutputShape, Settings)];
+        [new(Values.Name, "MaxPool2D", InputShape, OutputShape, Settings, Window: Layer.Size, Stride: Layer.Stride)];
 
     private string Settings => $"{Layer.Size}×{Layer.Size} windows, stride {Layer.Stride}";
 

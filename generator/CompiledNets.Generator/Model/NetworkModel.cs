@@ -10,13 +10,15 @@ namespace CompiledNets.Generator.Model;
 /// <param name="Input">What one input example looks like.</param>
 /// <param name="Loss">The loss the network is trained on.</param>
 /// <param name="Layers">The layers in declaration order.</param>
+/// <param name="WeightsFile">The weights file the parameters start from (compiled in), as written in [Network(Weights = …)], or null.</param>
 internal sealed record NetworkModel(
     string? Namespace,
     string ClassName,
     string TypeKeyword,
     Shape Input,
     LossKind Loss,
-    EquatableArray<LayerModel> Layers)
+    EquatableArray<LayerModel> Layers,
+    string? WeightsFile = null)
 {
     /// <summary>Values per input example.</summary>
     public int InputSize => (int)Input.Size;

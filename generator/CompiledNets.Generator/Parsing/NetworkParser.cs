@@ -47,11 +47,13 @@ internal static class NetworkParser
         Location networkLocation = LocationOf(network, cancellationToken) ?? nameLocation;
         Shape input = Shape.Flat(1);
         LossKind loss = LossKind.SoftmaxCrossEntropy;
+        string? weights = null;
         if (!compilerErrors)
         {
             input = ParseInput(network, networkLocation, diagnostics);
             loss = new LayerContext(network, networkLocation, input, null, diagnostics)
                 .Named("Loss", LossKind.SoftmaxCrossEntropy, "LossFunction");
+            weights = network.NamedArguments.FirstOrDefault(a => a.Key == "Weights").Value.Value as string;
         }
 
         var layers = new List<LayerModel>();
@@ -104,14 +106,21 @@ internal static class NetworkParser
                 symbol.IsRecord ? "record" : "class",
                 input,
                 loss,
-                layers.ToEquatableArray())
+                layers.ToEquatableArray(),
+                string.IsNullOrWhiteSpace(weights) ? null : weights)
             : null;
         if (model is not null && GeneratedMembers.Of(model).Contains(symbol.Name))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.ReservedName, nameLocation, symbol.Name));
             model = null;
         }
-        return new ParseResult(model, diagnostics.ToEquatableArray());
+        Weights.WeightsRequest? request = null;
+        if (model?.WeightsFile is not null)
+        {
+            FileLinePositionSpan lines = networkLocation.GetLineSpan();
+            request = new Weights.WeightsRequest(model, lines.Path ?? "", networkLocation.SourceSpan, lines.Span);
+        }
+        return new ParseResult(model, diagnostics.ToEquatableArray(), request);
     }
 
     /// <summary>[Network(inputs)] or [Network(channels, height, width)].</summary>

@@ -55,6 +55,13 @@ public sealed class NetworkAttribute : Attribute
     /// <summary>Width of an image input; 0 when the input is a flat vector.</summary>
     public int Width { get; }
 
+    /// <summary>
+    /// A <c>.safetensors</c> file (as <see cref="SafeTensors.Save"/> writes it) whose values the parameters start from,
+    /// compiled into the assembly: list it in the project as <c>&lt;AdditionalFiles Include="model.safetensors" /&gt;</c>.
+    /// The build checks every tensor's name and shape against the declaration; no file is opened at run time.
+    /// </summary>
+    public string? Weights { get; set; }
+
     /// <summary>The loss the network is trained on. Defaults to <see cref="LossFunction.SoftmaxCrossEntropy"/>.</summary>
     public LossFunction Loss { get; set; } = LossFunction.SoftmaxCrossEntropy;
 }

@@ -61,12 +61,15 @@ internal readonly struct GridShape
 /// <summary>The moves between the input and output layouts and their grids (see <see cref="GridShape"/>).</summary>
 internal static unsafe class Conv2DGrid
 {
-    /// <summary>One example's input [C, H, W] written out padded, [C, grid height, grid width].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// One example's input [C, H, W] written out padded, [C, grid height, grid width]; it may write zeros up to a vector
+    /// past the end (see <see cref="IImageOps.Window"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Pad<TO>(float* padded, float* x, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
         int h = g.Height, w = g.Width, gw = grid.Width, left = g.PadLeft;
-        int lo = left, hi = Math.Min(gw, left + w);
+        int hi = Math.Min(gw, left + w);
         float* row = padded;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -78,15 +81,15 @@ internal static unsafe class Conv2DGrid
                     TO.Clear(row, gw);
                     continue;
                 }
-                TO.Clear(row, lo);
-                TO.Copy(row + lo, x + ((long)c * h + y) * w, hi - lo);
-                TO.Clear(row + hi, gw - hi);
+                // Rows in order: what one writes past its end, the next one writes over. The input row from column
+                // `left` on, read through a mask (nothing is read before it).
+                TO.Window(row, x + ((long)c * h + y) * w - left, left, hi, gw);
             }
         }
     }
 
     /// <summary>The inverse of <see cref="Pad{TO}"/> for a gradient: the input's positions of the padded grid (0 where the grid does not reach).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
     {
         int h = g.Height, w = g.Width, gw = grid.Width;
@@ -110,23 +113,21 @@ internal static unsafe class Conv2DGrid
 
     /// <summary>
     /// One example's output gradient [F, OH·OW] laid out on the grid, [F, <paramref name="rowStride"/>]: zero at the
-    /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row.
+    /// positions that are not outputs and from <see cref="GridShape.Positions"/> to the end of each row. It may write
+    /// zeros up to a vector past the end (see <see cref="IImageOps.Window"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Spread<TO>(float* grid, float* dy, nint rowStride, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
     {
-        int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width, gap = gw - ow;
+        int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width;
+        // Rows in order: what one writes past its end, the next one writes over.
         for (int f = 0; f < g.Filters; f++)
         {
             float* row = grid + f * rowStride;
             float* source = dy + (long)f * oh * ow;
             for (int oy = 0; oy < oh - 1; oy++)
-            {
-                TO.Copy(row + oy * gw, source + oy * ow, ow);
-                TO.Clear(row + oy * gw + ow, gap);
-            }
-            TO.Copy(row + (oh - 1) * gw, source + (oh - 1) * ow, ow);
-            TO.Clear(row + shape.Positions, (int)(rowStride - shape.Positions));
+                TO.Window(row + oy * gw, source + oy * ow, 0, ow, gw);
+            TO.Window(row + (oh - 1) * gw, source + (oh - 1) * ow, 0, ow, (int)(rowStride - (oh - 1) * gw));
         }
     }
 
@@ -134,7 +135,7 @@ internal static unsafe class Conv2DGrid
     /// The outputs of one example out of its grid product [F, Positions], with the bias added and ReLU applied when
     /// <paramref name="relu"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Gather<TO>(float* y, float* grid, float* bias, bool relu, in Conv2DGeometry g, in GridShape shape) where TO : IImageOps
     {
         int oh = g.OutHeight, ow = g.OutWidth, gw = shape.Width;
@@ -175,7 +176,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
 {
     private const int Weights = 5;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(in FilterGradientJob job)
     {
         int widest = TS.Registers >= 32 ? 4 : 2;
@@ -213,7 +214,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
     private readonly struct Two : IRows { public static int Count => 2; }
     private readonly struct One : IRows { public static int Count => 1; }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TR>(in FilterGradientJob job, float* dy, int* offsets, float* sums) where TR : IRows
     {
         int w = TS.Width;
@@ -265,7 +266,7 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
 /// <summary><see cref="ConvFilterGradient{TV, TS}"/> in plain loops.</summary>
 internal static unsafe class ConvFilterGradient
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void RunScalar(in FilterGradientJob job)
     {
         for (int f = 0; f < job.Filters; f++)

@@ -20,7 +20,7 @@ internal static unsafe class Conv2DPatches
     /// The transposed patch matrix of one example, [OH·OW, C·k·k]: row (oy, ox) holds its window, (c, ky, kx) in order,
     /// 0 outside the input.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Im2Row<TO>(float* rows, float* x, in Conv2DGeometry g) where TO : IImageOps
     {
         int k = g.KernelSize, s = g.Stride, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth, patch = g.PatchSize;
@@ -72,7 +72,7 @@ internal static unsafe class Conv2DPatches
     /// (c, ky, kx) and output row oy, the patch row's columns [lo, hi) are the image's row <c>oy·s − padTop + ky</c> from
     /// column <c>lo·s − padLeft + kx</c> on, every s-th value; the image row is null when it is in the padding.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Walk<TO, TM>(float* patches, float* image, in Conv2DGeometry g) where TO : IImageOps where TM : IMove
     {
         int k = g.KernelSize, s = g.Stride, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;

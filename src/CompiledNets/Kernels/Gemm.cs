@@ -476,7 +476,8 @@ internal static unsafe class Gemm
 
         /// <summary>
         /// Rows i..i+5 (32 registers only): panels of 4 vectors six rows at a time, 24 accumulators, 4 vectors of B and a
-        /// broadcast; the last panel (1 to 5 vectors) as two blocks of three rows, through the same six-row term list.
+        /// broadcast; a last panel of 1 to 3 vectors six rows at a time too (<see cref="Tile6xN"/>), one of 4 or 5 as two
+        /// blocks of three rows; all through the same six-row term list.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Block6<TF, TLast>(ref GemmJob job, int i, int* list, int count, int from, int vectors, TV tail)
@@ -489,11 +490,87 @@ internal static unsafe class Gemm
             int v = from;
             for (; vectors - v > 5; v += 4)
                 Tile6x4<TF>(ref job, a, rs, cs, job.B + v * w, ldb, list, count, row + v * w, v * w, tail);
-            if (v < vectors)
+            float* b = job.B + v * w;
+            switch (vectors - v)
             {
-                Block<TF, TLast>(ref job, i, list, count, v, vectors, tail);
-                Block<TF, TLast>(ref job, i + TileRows, list, count, v, vectors, tail);
+                case 0: break;
+                case 1: Tile6xN<TF, TLast, One>(ref job, a, rs, cs, b, ldb, list, count, row + v * w, v * w, tail); break;
+                case 2: Tile6xN<TF, TLast, Two>(ref job, a, rs, cs, b, ldb, list, count, row + v * w, v * w, tail); break;
+                case 3: Tile6xN<TF, TLast, Three>(ref job, a, rs, cs, b, ldb, list, count, row + v * w, v * w, tail); break;
+                default:
+                    Block<TF, TLast>(ref job, i, list, count, v, vectors, tail);
+                    Block<TF, TLast>(ref job, i + TileRows, list, count, v, vectors, tail);
+                    break;
             }
+        }
+
+        /// <summary>Vectors per row of a <see cref="Tile6xN"/>, as a type, so that the unused accumulators compile away.</summary>
+        internal interface IColumns { static abstract int Count { get; } }
+        internal readonly struct One : IColumns { public static int Count => 1; }
+        internal readonly struct Two : IColumns { public static int Count => 2; }
+        internal readonly struct Three : IColumns { public static int Count => 3; }
+
+        /// <summary>
+        /// The last 1 to 3 vectors of six rows (32 registers): up to 18 accumulators; each vector of B serves six rows, twice
+        /// as many as in two three-row tiles. The last vector goes through <typeparamref name="TLast"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Tile6xN<TF, TLast, TN>(ref GemmJob job, float* a, nint rs, nint cs, float* b, nint ldb, int* list, int count, nint at, nint column, TV lanes)
+            where TF : IFinish where TLast : ILastVector where TN : IColumns
+        {
+            int w = TS.Width;
+            TV c00 = TS.Zero, c01 = TS.Zero, c02 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c12 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c22 = TS.Zero;
+            TV c30 = TS.Zero, c31 = TS.Zero, c32 = TS.Zero, c40 = TS.Zero, c41 = TS.Zero, c42 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero, c52 = TS.Zero;
+            for (int t = 0; t < count; t++)
+            {
+                nint p = list[t];
+                float* pb = b + p * ldb;
+                float* pa = a + p * cs;
+                TV b0 = TN.Count == 1 ? TLast.Load(pb, lanes) : TS.Load(pb);
+                TV b1 = TN.Count == 2 ? TLast.Load(pb + w, lanes) : TN.Count > 2 ? TS.Load(pb + w) : TS.Zero;
+                TV b2 = TN.Count == 3 ? TLast.Load(pb + 2 * w, lanes) : TS.Zero;
+                Row6xN<TN>(TS.Broadcast(pa), b0, b1, b2, ref c00, ref c01, ref c02);
+                Row6xN<TN>(TS.Broadcast(pa + rs), b0, b1, b2, ref c10, ref c11, ref c12);
+                Row6xN<TN>(TS.Broadcast(pa + 2 * rs), b0, b1, b2, ref c20, ref c21, ref c22);
+                Row6xN<TN>(TS.Broadcast(pa + 3 * rs), b0, b1, b2, ref c30, ref c31, ref c32);
+                Row6xN<TN>(TS.Broadcast(pa + 4 * rs), b0, b1, b2, ref c40, ref c41, ref c42);
+                Row6xN<TN>(TS.Broadcast(pa + 5 * rs), b0, b1, b2, ref c50, ref c51, ref c52);
+            }
+            nint ldc = job.Ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c00, c01, c02, lanes); at += ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c10, c11, c12, lanes); at += ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c20, c21, c22, lanes); at += ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c30, c31, c32, lanes); at += ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c40, c41, c42, lanes); at += ldc;
+            StoreRowN<TF, TLast, TN>(ref job, at, column, c50, c51, c52, lanes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row6xN<TN>(TV x, TV b0, TV b1, TV b2, ref TV c0, ref TV c1, ref TV c2) where TN : IColumns
+        {
+            c0 = TS.MultiplyAdd(x, b0, c0);
+            if (TN.Count >= 2) c1 = TS.MultiplyAdd(x, b1, c1);
+            if (TN.Count >= 3) c2 = TS.MultiplyAdd(x, b2, c2);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRowN<TF, TLast, TN>(ref GemmJob job, nint at, nint column, TV c0, TV c1, TV c2, TV lanes)
+            where TF : IFinish where TLast : ILastVector where TN : IColumns
+        {
+            int w = TS.Width;
+            if (TN.Count == 1)
+            {
+                TF.Store<TLast>(ref job, at, column, c0, lanes);
+                return;
+            }
+            TF.Store<Whole>(ref job, at, column, c0, lanes);
+            if (TN.Count == 2)
+            {
+                TF.Store<TLast>(ref job, at + w, column + w, c1, lanes);
+                return;
+            }
+            TF.Store<Whole>(ref job, at + w, column + w, c1, lanes);
+            TF.Store<TLast>(ref job, at + 2 * w, column + 2 * w, c2, lanes);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1011,8 +1088,13 @@ internal static unsafe class Gemm
                 float* c = job.C + offset;
                 var row = new Span<float>(c, job.N);
                 TensorPrimitives.Add(row, new ReadOnlySpan<float>(job.Bias, job.N), row);
-                if (job.Activation == Activation.Tanh) TensorPrimitives.Tanh(row, row);
-                else TensorPrimitives.Sigmoid(row, row);
+                switch (job.Activation)
+                {
+                    case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                    // FinishesByRow sends only these two here; any other would otherwise be computed as the wrong function.
+                    default: throw new InvalidOperationException($"{job.Activation} is not finished row by row.");
+                }
                 if (job.Dropped == null) continue;
                 float* dropped = job.Dropped + offset;
                 TV scale = TS.Broadcast(job.Scale);

@@ -11,6 +11,12 @@ internal unsafe interface IImageOps
 {
     /// <summary><c>destination[i] = source[i]</c> for i &lt; count.</summary>
     static abstract void Copy(float* destination, float* source, int count);
+    /// <summary>
+    /// <c>destination[i] = source[i]</c> for <paramref name="lo"/> ≤ i &lt; <paramref name="hi"/> and 0 elsewhere in
+    /// [0, <paramref name="total"/>), in whole vectors: it may write zeros up to <see cref="Width"/> − 1 values past
+    /// <paramref name="total"/> (the caller has room there, or writes it afterwards), and reads only <c>source[lo, hi)</c>.
+    /// </summary>
+    static abstract void Window(float* destination, float* source, int lo, int hi, int total);
     /// <summary><c>destination[i] = 0</c> for i &lt; count.</summary>
     static abstract void Clear(float* destination, int count);
     /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
@@ -21,6 +27,10 @@ internal unsafe interface IImageOps
     static abstract void AddBias(float* row, int count, float bias, bool relu);
     /// <summary><c>destination[i] = source[i] + bias</c>, then <c>max(·, 0)</c> when <paramref name="relu"/>, for i &lt; count.</summary>
     static abstract void CopyAddBias(float* destination, float* source, int count, float bias, bool relu);
+    /// <summary>A stride-1 convolution's forward pass for one example, the filters in the lanes: see <see cref="ConvFilterVectors{TV, TS}"/>.</summary>
+    static abstract void FilterVectorForward(in FilterVectorJob job);
+    /// <summary>A stride-1 convolution's weight gradient over a chunk of examples, the filters in the lanes: see <see cref="ConvFilterVectorGradient{TV, TS}"/>.</summary>
+    static abstract void FilterVectorGradient(in FilterVectorGradientJob job);
     /// <summary>
     /// <c>destination[q] = Σ_t rows[t · rowLength + q − shifts[t]]</c> for q &lt; count, the terms added in order: the rows
     /// of a product, each shifted by its own offset, summed. Every row must be readable from <c>−shifts[t]</c> to
@@ -39,6 +49,10 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static int Width => TS.Width;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient<TV, TS>.Run(job);
+
+    public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
+
+    public static void FilterVectorGradient(in FilterVectorGradientJob job) => ConvFilterVectorGradient<TV, TS>.Run(job);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -77,6 +91,18 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
         {
             TV lanes = TS.FirstLanes(count - i);
             TS.StoreMasked(destination + i, TS.LoadMasked(source + i, lanes), lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Window(float* destination, float* source, int lo, int hi, int total)
+    {
+        int w = TS.Width;
+        for (int i = 0; i < total; i += w)
+        {
+            // Masked loads: zeros in the lanes outside [lo, hi), and no read there.
+            TV v = i >= lo && i + w <= hi ? TS.Load(source + i) : TS.LoadMasked(source + i, TS.AndNot(TS.FirstLanes(hi - i), TS.FirstLanes(lo - i)));
+            TS.Store(destination + i, v);
         }
     }
 
@@ -145,6 +171,39 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
 
+    public static void FilterVectorGradient(in FilterVectorGradientJob job)
+    {
+        int k = job.KernelSize;
+        for (int p = 0; p < job.Channels * k * k; p++)
+        {
+            int offset = p / (k * k) * job.GridPlane + p / k % k * job.GridWidth + p % k;
+            for (int f = 0; f < job.Filters; f++)
+            {
+                float sum = 0f;
+                for (int e = 0; e < job.Examples; e++)
+                    for (int oy = 0; oy < job.OutHeight; oy++)
+                        for (int ox = 0; ox < job.OutWidth; ox++)
+                            sum += job.Inputs[e * job.InputStride + offset + oy * job.GridWidth + ox] *
+                                job.OutputGradients[e * job.OutputStride + (oy * job.OutWidth + ox) * job.Filters + f];
+                float* gradient = job.Gradient + p * job.Filters + f;
+                *gradient = job.Accumulate ? *gradient + sum : sum;
+            }
+        }
+    }
+
+    public static void FilterVectorForward(in FilterVectorJob job)
+    {
+        for (int oy = 0; oy < job.OutHeight; oy++)
+            for (int ox = 0; ox < job.OutWidth; ox++)
+                for (int f = 0; f < job.Filters; f++)
+                {
+                    float sum = 0f;
+                    for (int t = 0; t < job.Terms; t++)
+                        sum += job.Input[job.Offsets[t] + oy * job.GridWidth + ox] * job.Weights[t * job.Filters + f];
+                    job.Output[(oy * job.OutWidth + ox) * job.Filters + f] = sum;
+                }
+    }
+
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
     {
         for (int q = 0; q < count; q++)
@@ -163,6 +222,11 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static void Clear(float* destination, int count)
     {
         for (int i = 0; i < count; i++) destination[i] = 0f;
+    }
+
+    public static void Window(float* destination, float* source, int lo, int hi, int total)
+    {
+        for (int i = 0; i < total; i++) destination[i] = i >= lo && i < hi ? source[i] : 0f;
     }
 
     public static void Add(float* destination, float* source, int count)

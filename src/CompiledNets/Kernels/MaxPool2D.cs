@@ -67,16 +67,28 @@ public static unsafe class MaxPool2D
         int lowest = TensorPrimitives.Min(indices), highest = TensorPrimitives.Max(indices);
         if (lowest < 0 || highest >= inputSize)
             throw new ArgumentException($"Holds the index {(lowest < 0 ? lowest : highest)}, outside an example's input [0, {inputSize}).", nameof(argmax));
-        dInput.Slice(0, (int)(batch * inputSize)).Clear();
         fixed (float* dx = dInput, dy = dOutput)
         fixed (int* at = argmax)
         {
-            for (int b = 0; b < batch; b++)
-            {
-                float* target = dx + b * inputSize;
-                long first = b * outputSize;
-                for (long o = first; o < first + outputSize; o++) target[at[o]] += dy[o];
-            }
+            // 2 × 2 blocks that tile the input (as from 2 × 2 windows with stride 2): when every maximum is in its own
+            // output's block, each block is written whole, with nothing to clear or add up.
+            if (Simd.Level != SimdLevel.Scalar && height == 2 * outHeight && width == 2 * outWidth &&
+                Unpool(dx, dy, at, width, (long)batch * channels * outHeight, outWidth, channels * outHeight))
+                return;
+            dInput.Slice(0, (int)(batch * inputSize)).Clear();
+            Scatter(dx, dy, at, batch, inputSize, outputSize);
+        }
+    }
+
+    /// <summary><c>dx[b, at[b, o]] += dy[b, o]</c>, in output order.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Scatter(float* dx, float* dy, int* at, int batch, long inputSize, long outputSize)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            float* target = dx + b * inputSize;
+            long first = b * outputSize;
+            for (long o = first; o < first + outputSize; o++) target[at[o]] += dy[o];
         }
     }
 
@@ -99,21 +111,34 @@ public static unsafe class MaxPool2D
         fixed (float* y = output, x = input)
         fixed (int* at = argmax)
         {
-            for (long plane = 0; plane < planes; plane++)
+            if (vector && height == 2 * outHeight)
             {
-                // Indices count from the start of the example: this plane is channel c of it.
-                int origin = (int)(plane % channels) * height * width;
-                float* source = x + plane * height * width;
-                float* destination = y + plane * outHeight * outWidth;
-                int* where = at + plane * outHeight * outWidth;
-                if (vector) Pairs(destination, where, source, origin, width, outHeight, outWidth);
-                else Windows(destination, where, source, origin, width, size, stride, outHeight, outWidth);
+                // Every row is read: the whole batch is one plane of row pairs.
+                Pairs(y, at, x, 0, width, planes * outHeight, outWidth, channels * outHeight);
+                return;
             }
+            Planes(y, at, x, planes, channels, height, width, size, stride, outHeight, outWidth, vector);
+        }
+    }
+
+    /// <summary>Plane by plane; indices count from the start of the example (plane p is its channel p mod channels).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Planes(float* y, int* at, float* x, long planes, int channels, int height, int width, int size, int stride,
+        int outHeight, int outWidth, bool pairs)
+    {
+        for (long plane = 0; plane < planes; plane++)
+        {
+            int origin = (int)(plane % channels) * height * width;
+            float* source = x + plane * height * width;
+            float* destination = y + plane * outHeight * outWidth;
+            int* where = at + plane * outHeight * outWidth;
+            if (pairs) Pairs(destination, where, source, origin, width, outHeight, outWidth, outHeight);
+            else Windows(destination, where, source, origin, width, size, stride, outHeight, outWidth);
         }
     }
 
     /// <summary>Any window, in plain loops: one plane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Windows(float* y, int* at, float* x, int origin, int width, int size, int stride, int outHeight, int outWidth)
     {
         for (int oy = 0; oy < outHeight; oy++)
@@ -143,20 +168,30 @@ public static unsafe class MaxPool2D
     }
 
     /// <summary>
-    /// 2 × 2 windows with stride 2, one plane: four outputs of a row at a time from two rows of eight inputs, split into
+    /// 2 × 2 windows with stride 2 over <paramref name="rows"/> pairs of input rows 2·width apart (one plane, or a whole
+    /// batch whose planes have no unread row): four outputs of a row at a time from two rows of eight inputs, split into
     /// their even and odd columns; the four candidates taken in window order under the same rule as <see cref="Windows"/>.
+    /// Output row r's indices start at <c>origin + (r mod rowsPerExample) · 2 · width</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pairs(float* y, int* at, float* x, int origin, int width, int outHeight, int outWidth)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Pairs(float* y, int* at, float* x, int origin, int width, long rows, int outWidth, int rowsPerExample)
     {
         Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);
-        for (int oy = 0; oy < outHeight; oy++)
+        int inExample = 0;
+        for (long oy = 0; oy < rows; oy++, inExample = inExample + 1 == rowsPerExample ? 0 : inExample + 1)
         {
             float* top = x + 2 * oy * width, bottom = top + width;
-            int rowIndex = origin + 2 * oy * width;
-            int ox = 0;
-            for (; ox + 4 <= outWidth; ox += 4)
+            int rowIndex = origin + 2 * inExample * width;
+            if (outWidth < 4)
             {
+                Windows(y + oy * outWidth, at + oy * outWidth, top, rowIndex, width, 2, 2, 1, outWidth);
+                continue;
+            }
+            // Four outputs at a time; a row that is not whole vectors ends with one that overlaps the one before (and
+            // writes the same values there again).
+            for (int ox = 0; ; ox += 4)
+            {
+                ox = Math.Min(ox, outWidth - 4);
                 (Vector128<float> a, Vector128<float> b) = Split(top + 2 * ox);
                 (Vector128<float> c, Vector128<float> d) = Split(bottom + 2 * ox);
                 Vector128<int> ia = Vector128.Create(rowIndex + 2 * ox) + lanes;
@@ -168,10 +203,69 @@ public static unsafe class MaxPool2D
                 Take(ref max, ref index, d, ia + Vector128.Create(width + 1));
                 max.Store(y + oy * outWidth + ox);
                 index.Store(at + oy * outWidth + ox);
+                if (ox == outWidth - 4) break;
             }
-            if (ox < outWidth)
-                Windows(y + oy * outWidth + ox, at + oy * outWidth + ox, x + 2 * oy * width + 2 * ox, rowIndex + 2 * ox, width, 2, 2, 1, outWidth - ox);
         }
+    }
+
+    /// <summary>
+    /// The backward pass when the input is tiled by 2 × 2 blocks, one per output, over <paramref name="rows"/> rows of
+    /// outputs: each block gets its output's gradient at its maximum and zeros elsewhere (<c>0 + g</c>, as the general
+    /// pass adds it to a cleared input). Returns false, having written some blocks, at the first maximum outside its block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static bool Unpool(float* dx, float* dy, int* at, int width, long rows, int outWidth, int rowsPerExample)
+    {
+        Vector128<int> lanes = Vector128.Create(0, 2, 4, 6), one = Vector128<int>.One;
+        Vector128<int> below = Vector128.Create(width), belowRight = Vector128.Create(width + 1);
+        int inExample = 0;
+        for (long oy = 0; oy < rows; oy++, inExample = inExample + 1 == rowsPerExample ? 0 : inExample + 1)
+        {
+            float* top = dx + 2 * oy * width, bottom = top + width;
+            float* g = dy + oy * outWidth;
+            int* where = at + oy * outWidth;
+            int rowIndex = 2 * inExample * width;
+            int ox = 0;
+            // As in Pairs: a row that is not whole vectors ends with one that overlaps (writing the same blocks again).
+            for (; outWidth >= 4; ox += 4)
+            {
+                ox = Math.Min(ox, outWidth - 4);
+                Vector128<float> gradient = Vector128.Load(g + ox);
+                Vector128<int> offset = Vector128.Load(where + ox) - (Vector128.Create(rowIndex + 2 * ox) + lanes);
+                Vector128<int> a = Vector128.Equals(offset, Vector128<int>.Zero), b = Vector128.Equals(offset, one);
+                Vector128<int> c = Vector128.Equals(offset, below), d = Vector128.Equals(offset, belowRight);
+                if ((a | b | c | d) != Vector128<int>.AllBitsSet) return false;
+                Interleave(top + 2 * ox, gradient & a.AsSingle(), gradient & b.AsSingle());
+                Interleave(bottom + 2 * ox, gradient & c.AsSingle(), gradient & d.AsSingle());
+                if (ox == outWidth - 4)
+                {
+                    ox = outWidth;
+                    break;
+                }
+            }
+            for (; ox < outWidth; ox++)
+            {
+                int offset = where[ox] - (rowIndex + 2 * ox);
+                if (offset != 0 && offset != 1 && offset != width && offset != width + 1) return false;
+                top[2 * ox] = offset == 0 ? 0f + g[ox] : 0f;
+                top[2 * ox + 1] = offset == 1 ? 0f + g[ox] : 0f;
+                bottom[2 * ox] = offset == width ? 0f + g[ox] : 0f;
+                bottom[2 * ox + 1] = offset == width + 1 ? 0f + g[ox] : 0f;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Stores (even0 + 0, odd0 + 0, even1 + 0, …): eight values from their even and odd columns (the inverse of <see cref="Split"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(float* p, Vector128<float> even, Vector128<float> odd)
+    {
+        // + 0 turns −0 into +0, as adding to a cleared input does.
+        even += Vector128<float>.Zero;
+        odd += Vector128<float>.Zero;
+        Vector128<double> e = even.AsDouble(), o = odd.AsDouble();
+        Vector128.Shuffle(Vector128.Create(e.GetElement(0), o.GetElement(0)).AsSingle(), Vector128.Create(0, 2, 1, 3)).Store(p);
+        Vector128.Shuffle(Vector128.Create(e.GetElement(1), o.GetElement(1)).AsSingle(), Vector128.Create(0, 2, 1, 3)).Store(p + 4);
     }
 
     /// <summary>Eight consecutive values as their even and odd columns.</summary>

@@ -35,6 +35,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract TV Max(TV a, TV b);
     /// <summary>Bitwise or of the lanes' bit patterns.</summary>
     static abstract TV Or(TV a, TV b);
+    /// <summary>Bitwise <c>a &amp; ~b</c> of the lanes' bit patterns.</summary>
+    static abstract TV AndNot(TV a, TV b);
     /// <summary>Bit i set when lane i is not +0 (any bit of its pattern set).</summary>
     static abstract uint NonZeroLanes(TV v);
     /// <summary>
@@ -76,6 +78,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AndNot(Vector512<float> a, Vector512<float> b) => Vector512.AndNot(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector512<float> v) => (uint)~Vector512.Equals(v.AsInt32(), Vector512<int>.Zero).ExtractMostSignificantBits() & 0xFFFFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -121,6 +124,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Or(Vector256<float> a, Vector256<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AndNot(Vector256<float> a, Vector256<float> b) => Vector256.AndNot(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector256<float> v) => ~Vector256.Equals(v.AsInt32(), Vector256<int>.Zero).ExtractMostSignificantBits() & 0xFFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -166,6 +170,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Or(Vector128<float> a, Vector128<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AndNot(Vector128<float> a, Vector128<float> b) => Vector128.AndNot(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector128<float> v) => ~Vector128.Equals(v.AsInt32(), Vector128<int>.Zero).ExtractMostSignificantBits() & 0xFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

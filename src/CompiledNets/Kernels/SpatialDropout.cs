@@ -53,7 +53,7 @@ public static unsafe class SpatialDropout
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Apply<TO>(float* y, float* x, float* mask, long planes, int channelSize) where TO : IImageOps
     {
         for (long plane = 0; plane < planes; plane++)

@@ -62,7 +62,7 @@ public static class SafeTensors
         return metadata;
     }
 
-    private static byte[] BuildHeader(IReadOnlyList<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    internal static byte[] BuildHeader(IReadOnlyList<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -107,6 +107,9 @@ public static class SafeTensors
             throw Invalid(path, $"the header length {headerLength} exceeds the {file.Length - 8} bytes after it");
         ReadOnlySpan<byte> data = file.AsSpan(8 + (int)headerLength);
 
+        // JsonDocument accepts invalid UTF-8 inside strings and only fails when one is read (InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(file.AsSpan(8, (int)headerLength)))
+            throw Invalid(path, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {
@@ -205,7 +208,7 @@ public static class SafeTensors
         }
     }
 
-    private static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
+    internal static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
     {
         if (BitConverter.IsLittleEndian)
         {

@@ -21,7 +21,7 @@ public class IncrementalCachingTests
     {
         (GeneratorRun first, _) = FirstRun();
 
-        Assert.Equal(new[] { "Parse", "Models", "Diagnostics", "Orphans" }, TrackedSteps.Names);
+        Assert.Equal(new[] { "Parse", "Models", "Diagnostics", "Orphans", "WeightsFiles", "WeightsDiagnostics" }, TrackedSteps.Names);
         Assert.All(TrackedSteps.Names, name => Assert.NotEmpty(TrackedSteps.Outputs(first, name)));
         Assert.All(TrackedSteps.Names, name => Assert.All(TrackedSteps.Outputs(first, name), output => Assert.Equal(IncrementalStepRunReason.New, output.Reason)));
     }
@@ -89,12 +89,53 @@ public class IncrementalCachingTests
     /// <summary>A valid network, a broken one, orphan layers and an unrelated file (Source3.cs), run once.</summary>
     private static (GeneratorRun Run, Compilation Input) FirstRun()
     {
-        Compilation compilation = TestCompilation.Create(NetworkSources.Reference, Broken, Orphan, Unrelated);
-        GeneratorRun first = TestCompilation.Run(TestCompilation.CreateDriver(), compilation);
+        Compilation compilation = TestCompilation.Create(NetworkSources.Reference, Broken, Orphan, Unrelated, Weighted, BadlyWeighted);
+        GeneratorRun first = TestCompilation.Run(TestCompilation.CreateDriver(s_weights), compilation);
         first.AssertNoGeneratorException();
-        Assert.Single(first.Sources);
-        Assert.Equal(new[] { "CNN0005", "CNN0014", "CNN0014" }, first.GeneratorDiagnostics.Select(d => d.Id).OrderBy(id => id, System.StringComparer.Ordinal));
+        Assert.Equal(2, first.Sources.Length);
+        Assert.Equal(new[] { "CNN0005", "CNN0014", "CNN0014", "CNN0025" }, first.GeneratorDiagnostics.Select(d => d.Id).OrderBy(id => id, System.StringComparer.Ordinal));
         return (first, compilation);
+    }
+
+    /// <summary>A network with compiled-in weights (Source4.cs) and one whose file does not fit it (Source5.cs).</summary>
+    private const string Weighted = """
+        using CompiledNets;
+        namespace Samples;
+        [Network(3, Weights = "small.safetensors")]
+        [Dense(2)]
+        public partial class WeightedSmallNet;
+        """;
+
+    private const string BadlyWeighted = """
+        using CompiledNets;
+        namespace Samples;
+        [Network(4, Weights = "small.safetensors")]
+        [Dense(2)]
+        public partial class BadlyWeightedNet;
+        """;
+
+    private static readonly AdditionalText[] s_weights =
+    [
+        InMemoryText.Weights("small.safetensors", CompiledWeightsTests.SafeTensorsFile(
+            [("dense1.weight", [3, 2], [1, 2, 3, 4, 5, 6]), ("dense1.bias", [2], [0.5f, -0.5f])])),
+    ];
+
+    [Fact]
+    public void Editing_the_weights_file_re_emits_the_network_that_uses_it()
+    {
+        (GeneratorRun first, Compilation compilation) = FirstRun();
+        var edited = InMemoryText.Weights("small.safetensors", CompiledWeightsTests.SafeTensorsFile(
+            [("dense1.weight", [3, 2], [1, 2, 3, 4, 5, 7]), ("dense1.bias", [2], [0.5f, -0.5f])]));
+
+        GeneratorRun second = TestCompilation.Run(first.Driver.ReplaceAdditionalText(s_weights[0], edited), compilation);
+
+        second.AssertNoGeneratorException();
+        Assert.Equal(IncrementalStepRunReason.Modified, Assert.Single(TrackedSteps.Outputs(second, NetworkGenerator.Steps.WeightsFiles)).Reason);
+        var model = TrackedSteps.ReasonsFor<NetworkModel>(second, NetworkGenerator.Steps.Models, m => m.ClassName == "WeightedSmallNet");
+        Assert.True(TrackedSteps.IsCached(Assert.Single(model)));
+        string source = second.Sources.Single(s => s.HintName.StartsWith("Samples.WeightedSmallNet.", System.StringComparison.Ordinal)).SourceText.ToString();
+        string before = first.Sources.Single(s => s.HintName.StartsWith("Samples.WeightedSmallNet.", System.StringComparison.Ordinal)).SourceText.ToString();
+        Assert.NotEqual(before, source);
     }
 
     private static void AssertFullyCached(GeneratorRun second)

@@ -3,6 +3,7 @@ using System.Linq;
 using CompiledNets.Generator;
 using CompiledNets.Generator.Layers;
 using CompiledNets.Generator.Model;
+using Microsoft.CodeAnalysis;
 using CompiledNets.Generator.Parsing;
 
 namespace CompiledNets.Tests.Generator;
@@ -16,10 +17,15 @@ public class PipelineModelTests
     [Fact]
     public void Step_outputs_hold_no_roslyn_objects()
     {
+        AdditionalText weights = InMemoryText.Weights("w.safetensors", CompiledWeightsTests.SafeTensorsFile(
+            [("dense1.weight", [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]), ("dense1.bias", [2], [0, 1])]));
         GeneratorRun run = TestCompilation.Run(
+            new[] { weights },
             NetworkSources.TestNetworks,
             "using CompiledNets;\nnamespace Samples;\n[Network(4)] [Dense(3)] [Dropout(1.5)] [Dense(2)] public partial class BrokenNet;",
-            "using CompiledNets;\nnamespace Samples;\n[Dense(3)] public partial class OrphanLayer;");
+            "using CompiledNets;\nnamespace Samples;\n[Dense(3)] public partial class OrphanLayer;",
+            "using CompiledNets;\nnamespace Samples;\n[Network(4, Weights = \"w.safetensors\")] [Dense(2)] public partial class WeightedNet;",
+            "using CompiledNets;\nnamespace Samples;\n[Network(5, Weights = \"w.safetensors\")] [Dense(2)] public partial class MisweightedNet;");
         run.AssertNoGeneratorException();
 
         foreach (string step in TrackedSteps.Names)

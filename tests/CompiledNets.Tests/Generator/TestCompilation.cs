@@ -41,14 +41,20 @@ internal static class TestCompilation
             s_options);
 
     /// <summary>A driver for the generator that records every tracked step, for the caching tests.</summary>
-    public static GeneratorDriver CreateDriver() =>
+    /// <param name="additionalTexts">The project's AdditionalFiles as the build hands them over.</param>
+    public static GeneratorDriver CreateDriver(params AdditionalText[] additionalTexts) =>
         CSharpGeneratorDriver.Create(
             new[] { new NetworkGenerator().AsSourceGenerator() },
-            parseOptions: ParseOptions,
+            additionalTexts,
+            ParseOptions,
+            optionsProvider: null,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Compiles the sources and runs the generator once.</summary>
     public static GeneratorRun Run(params string[] sources) => Run(CreateDriver(), Create(sources));
+
+    /// <summary>Compiles the sources and runs the generator once with these AdditionalFiles.</summary>
+    public static GeneratorRun Run(AdditionalText[] additionalTexts, params string[] sources) => Run(CreateDriver(additionalTexts), Create(sources));
 
     /// <summary>Runs <paramref name="driver"/> on <paramref name="compilation"/>; the result holds the advanced driver.</summary>
     public static GeneratorRun Run(GeneratorDriver driver, Compilation compilation)

@@ -55,6 +55,18 @@ public class Conv2DKernelTests
         yield return ("pointwise", Conv2DGeometry.Valid(4, 5, 7, 3, 1), 3);
         yield return ("column k3 same", Conv2DGeometry.Same(2, 9, 1, 3, 3), 2);
         yield return ("k7 same 3x3", Conv2DGeometry.Same(2, 3, 3, 5, 7), 2);
+        // Filters that fill whole vectors (the forward pass then has them in the lanes) at some or all widths, with rows
+        // of outputs that are and are not whole tiles, padded and not.
+        yield return ("lanes F16 same 7x5", Conv2DGeometry.Same(4, 7, 5, 16, 3), 2);
+        yield return ("lanes F32 valid 6x13", Conv2DGeometry.Valid(4, 6, 13, 32, 3), 2);
+        yield return ("lanes F48 same 5x9 k3", Conv2DGeometry.Same(4, 5, 9, 48, 3), 1);
+        yield return ("lanes F8 valid 9x7 k4", Conv2DGeometry.Valid(2, 9, 7, 8, 4), 3);
+        yield return ("lanes F4 pad 1/2 k4", new Conv2DGeometry(2, 6, 6, 4, 4, 1, 1, 2, 5, 7), 2);
+        // Large kernels: kernel rows of 7, 8 and 9 weights, split into tiles of up to 8 (6 where two vectors share them).
+        yield return ("lanes F16 same k8", Conv2DGeometry.Same(1, 9, 10, 16, 8), 1);
+        yield return ("lanes F16 same k7", Conv2DGeometry.Same(1, 8, 9, 16, 7), 2);
+        yield return ("lanes F16 valid k9", Conv2DGeometry.Valid(1, 12, 11, 16, 9), 2);
+        yield return ("lanes F64 valid k4", Conv2DGeometry.Valid(2, 6, 7, 64, 4), 2);
         // Random shapes: every legal output size, padding and stride up to 3.
         var rng = new SplitMix64(77);
         for (int i = 0; i < 24; i++)
@@ -127,18 +139,23 @@ public class Conv2DKernelTests
     [Fact]
     public void The_tested_shapes_reach_every_method()
     {
-        var seen = new HashSet<string>();
-        foreach ((_, Conv2DGeometry g, _) in Cases())
+        foreach (SimdLevel level in Levels())
         {
-            var methods = Conv2D.Methods(g);
-            seen.Add($"forward {methods.Forward}");
-            seen.Add($"weights {methods.WeightGradient}");
-            seen.Add($"input {methods.InputGradient}");
+            var seen = new HashSet<string>();
+            foreach ((_, Conv2DGeometry g, _) in Cases())
+            {
+                var methods = Conv2D.Methods(g, level);
+                seen.Add($"forward {methods.Forward}");
+                seen.Add($"weights {methods.WeightGradient}");
+                seen.Add($"input {methods.InputGradient}");
+            }
+            var expected = new List<string> { "forward Pointwise", "forward Grid", "forward Patches", "weights Grid", "weights Patches",
+                "input Pointwise", "input Grid", "input Patches" };
+            if (level != SimdLevel.Scalar) expected.AddRange(["forward FilterVectors", "weights FilterVectors"]);
+            foreach (string method in expected) Assert.True(seen.Contains(method), $"{level}: no tested shape takes {method}");
+            Conv2D.Method lanes = level == SimdLevel.Scalar ? Conv2D.Method.Grid : Conv2D.Method.FilterVectors;
+            Assert.Equal((lanes, lanes, Conv2D.Method.Grid), Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5), level));
         }
-        foreach (string expected in new[] { "forward Pointwise", "forward Grid", "forward Patches", "weights Grid", "weights Patches",
-                     "input Pointwise", "input Grid", "input Patches" })
-            Assert.Contains(expected, seen);
-        Assert.Equal((Conv2D.Method.Grid, Conv2D.Method.Grid, Conv2D.Method.Grid), Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5)));
     }
 
     [Theory]

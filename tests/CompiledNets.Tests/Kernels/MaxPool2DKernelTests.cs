@@ -27,6 +27,7 @@ public class MaxPool2DKernelTests
         { 2, 5, 4, 1, 1, 2 },
         { 1, 5, 5, 5, 1, 1 },    // one window, the whole plane
         { 2, 8, 8, 4, 2, 2 },
+        { 2, 6, 8, 1, 2, 2 },    // 1 × 1 windows with stride 2: the input is still tiled by 2 × 2 blocks, one per output
     };
 
     private static IEnumerable<SimdLevel> Levels()
@@ -95,6 +96,35 @@ public class MaxPool2DKernelTests
             var hits = new int[inputSize];
             for (int o = 0; o < outputSize; o++) hits[at[o]]++;
             Assert.True(Array.Exists(hits, n => n >= 2), "no input was the maximum of two windows: accumulation untested");
+        }
+    }
+
+    [Fact]
+    public void Backward_of_2x2_blocks_handles_a_maximum_outside_its_block_and_negative_zero()
+    {
+        // The blocks fast path writes each 2 × 2 block whole; an argmax outside its own block (possible from another
+        // caller's indices) must fall back to clearing and adding, and −0 must come out as +0 (0 + −0), as adding does.
+        const int channels = 2, height = 4, width = 10, oh = 2, ow = 5;
+        var rng = new SplitMix64(4);
+        var at = new int[channels * oh * ow];
+        var dy = new float[at.Length];
+        for (int c = 0, o = 0; c < channels; c++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++, o++)
+                {
+                    at[o] = (c * height + 2 * oy + rng.NextInt32(2)) * width + 2 * ox + rng.NextInt32(2);
+                    dy[o] = (float)(rng.NextDouble() - 0.5);
+                }
+        dy[3] = -0f;
+        foreach (bool outside in new[] { false, true })
+        {
+            if (outside) at[7] = at[2]; // output 7's maximum in output 2's block: the two gradients add up there
+            var expected = new float[channels * height * width];
+            for (int o = 0; o < at.Length; o++) expected[at[o]] += dy[o];
+            var dx = new float[expected.Length];
+            dx.AsSpan().Fill(float.NaN);
+            MaxPool2D.Backward(dx, dy, at, 1, channels, height, width, oh, ow);
+            Assert.Equal(Array.ConvertAll(expected, BitConverter.SingleToInt32Bits), Array.ConvertAll(dx, BitConverter.SingleToInt32Bits));
         }
     }
 

@@ -27,6 +27,10 @@ public class LayersListTests
         Assert.Equal("5×5 kernel, stride 1, valid padding", layers[0].Details);
         Assert.Equal(6 * 25 + 6, layers[0].ParameterCount);
         Assert.Equal(0, layers[1].ParameterCount);
+        Assert.Equal((5, 1), (layers[0].Window, layers[0].Stride));
+        Assert.Equal([0, 0, 0, 0], layers[0].Padding);
+        Assert.Equal((2, 2), (layers[1].Window, layers[1].Stride));
+        Assert.Equal((0, 0), (layers[5].Window, layers[5].Stride));
 
         // Each layer's output is the next one's input, and the tensors are exactly ParameterTensors, in order.
         for (int i = 1; i < layers.Length; i++)
@@ -45,6 +49,17 @@ public class LayersListTests
         Assert.Equal(DropoutScaling.Inverted, net.Layers[2].Scaling);
         Assert.Equal(0.5, net.Layers[2].DropoutRate);
         Assert.Equal([7], net.Layers[0].InputShape);
+    }
+
+    [Fact]
+    public void Same_padding_is_listed_with_the_odd_row_at_the_bottom()
+    {
+        // StridedSameConvNet: 2×6×5 input, 3×3 kernel, stride 2, Same → 3×3×3; rows padded 1 in total (0 top, 1 bottom),
+        // columns 2 (1 left, 1 right).
+        LayerInfo conv = new StridedSameConvNet(maxBatchSize: 1).Layers[0];
+        Assert.Equal([3, 3, 3], conv.OutputShape);
+        Assert.Equal([0, 1, 1, 1], conv.Padding);
+        Assert.Equal((3, 2), (conv.Window, conv.Stride));
     }
 
     [Fact]

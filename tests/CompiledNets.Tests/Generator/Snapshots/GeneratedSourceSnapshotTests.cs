@@ -23,6 +23,19 @@ public class GeneratedSourceSnapshotTests
     }
 
     [Fact]
+    public void Compiled_in_weights_match_snapshot()
+    {
+        var weights = InMemoryText.Weights("tiny.safetensors", CompiledWeightsTests.SafeTensorsFile(
+            [("dense1.weight", [3, 2], [0.5f, -1, 2, 0.25f, -0.125f, 3]), ("dense1.bias", [2], [1, -1])]));
+        GeneratorRun run = TestCompilation.Run([weights],
+            "using CompiledNets;\n\nnamespace Samples;\n\n[Network(3, Weights = \"tiny.safetensors\")]\n[Dense(2)]\npublic partial class TinyWeightedNet;\n");
+
+        run.AssertNoGeneratorException();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Snapshot.Match(run.SingleSource(), "CompiledWeights");
+    }
+
+    [Fact]
     public void Hint_name_is_the_full_type_name_and_a_hash_of_it()
     {
         // The hash keeps names that differ only in case apart (Roslyn compares hint names ignoring case);

@@ -127,11 +127,11 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
 
     private static readonly global::CompiledNets.LayerInfo[] s_layers =
     {
-        new("conv1", "Conv2D", new[] { 3, 11, 9 }, new[] { 4, 6, 5 }, "3×3 kernel, stride 2, same padding", activation: global::CompiledNets.Activation.Tanh, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
-        new("conv2", "Conv2D", new[] { 4, 6, 5 }, new[] { 5, 5, 4 }, "2×2 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.Sigmoid, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
-        new("pool1", "MaxPool2D", new[] { 5, 5, 4 }, new[] { 5, 2, 1 }, "3×3 windows, stride 2"),
+        new("conv1", "Conv2D", new[] { 3, 11, 9 }, new[] { 4, 6, 5 }, "3×3 kernel, stride 2, same padding", activation: global::CompiledNets.Activation.Tanh, window: 3, stride: 2, padding: new[] { 1, 1, 1, 1 }, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("conv2", "Conv2D", new[] { 4, 6, 5 }, new[] { 5, 5, 4 }, "2×2 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.Sigmoid, window: 2, stride: 1, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
+        new("pool1", "MaxPool2D", new[] { 5, 5, 4 }, new[] { 5, 2, 1 }, "3×3 windows, stride 2", window: 3, stride: 2),
         new("pool1Dropout", "Dropout", new[] { 5, 2, 1 }, new[] { 5, 2, 1 }, "", dropoutRate: 0.25, scaling: global::CompiledNets.DropoutScaling.Inverted),
-        new("conv3", "Conv2D", new[] { 5, 2, 1 }, new[] { 3, 2, 1 }, "1×1 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
+        new("conv3", "Conv2D", new[] { 5, 2, 1 }, new[] { 3, 2, 1 }, "1×1 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, window: 1, stride: 1, parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
         new("dense1", "Dense", new[] { 3, 2, 1 }, new[] { 4 }, "", parameters: new[] { s_parameterTensors[6], s_parameterTensors[7] }),
     };
 

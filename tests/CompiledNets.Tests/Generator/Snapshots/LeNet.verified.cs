@@ -148,10 +148,10 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
 
     private static readonly global::CompiledNets.LayerInfo[] s_layers =
     {
-        new("conv1", "Conv2D", new[] { 1, 28, 28 }, new[] { 6, 24, 24 }, "5×5 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
-        new("pool1", "MaxPool2D", new[] { 6, 24, 24 }, new[] { 6, 12, 12 }, "2×2 windows, stride 2"),
-        new("conv2", "Conv2D", new[] { 6, 12, 12 }, new[] { 16, 8, 8 }, "5×5 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
-        new("pool2", "MaxPool2D", new[] { 16, 8, 8 }, new[] { 16, 4, 4 }, "2×2 windows, stride 2"),
+        new("conv1", "Conv2D", new[] { 1, 28, 28 }, new[] { 6, 24, 24 }, "5×5 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, window: 5, stride: 1, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("pool1", "MaxPool2D", new[] { 6, 24, 24 }, new[] { 6, 12, 12 }, "2×2 windows, stride 2", window: 2, stride: 2),
+        new("conv2", "Conv2D", new[] { 6, 12, 12 }, new[] { 16, 8, 8 }, "5×5 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, window: 5, stride: 1, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
+        new("pool2", "MaxPool2D", new[] { 16, 8, 8 }, new[] { 16, 4, 4 }, "2×2 windows, stride 2", window: 2, stride: 2),
         new("pool2SpatialDropout", "SpatialDropout", new[] { 16, 4, 4 }, new[] { 16, 4, 4 }, "", dropoutRate: 0.2, scaling: global::CompiledNets.DropoutScaling.AtInference),
         new("dense1", "Dense", new[] { 16, 4, 4 }, new[] { 120 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
         new("dropout1", "Dropout", new[] { 120 }, new[] { 120 }, "", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.AtInference),
