@@ -44,10 +44,16 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ModelProto model = Model(network);
+        AtomicFile.Write(path, model.WriteTo);
+    }
+
+    /// <summary>The model <see cref="Save"/> writes (the benchmarks hand its bytes to ONNX Runtime without a file).</summary>
+    internal static ModelProto Model(ICompiledNetwork network)
+    {
         OnnxArchitecture architecture = OnnxArchitecture.Of(network);
         float[] parameters = network.Parameters.ToArray(); // a snapshot: the file holds one consistent state
-        ModelProto model = OnnxWriter.Build(network.GetType().Name, architecture, parameters, network.Summary());
-        AtomicFile.Write(path, model.WriteTo);
+        return OnnxWriter.Build(network.GetType().Name, architecture, parameters, network.Summary());
     }
 
     /// <summary>
