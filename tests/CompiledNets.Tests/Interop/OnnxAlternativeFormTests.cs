@@ -45,17 +45,7 @@ public sealed class OnnxAlternativeFormTests : IDisposable
 
     [Fact]
     public void Gemm_with_transB_and_out_in_weights() =>
-        AssertLoadsTheSame(nameof(OnnxMlpNet), m =>
-        {
-            foreach ((NodeProto gemm, TensorProto weight) in m.Gemms())
-            {
-                int inputs = (int)weight.Dims[0], units = (int)weight.Dims[1];
-                weight.SetFloats(Transpose(weight.Floats(), inputs, units));
-                weight.Dims.Clear();
-                weight.Dims.Add([units, inputs]);
-                gemm.Attribute.Add(IntAttribute("transB", 1));
-            }
-        });
+        AssertLoadsTheSame(nameof(OnnxMlpNet), m => m.TransposeGemmWeights());
 
     [Fact]
     public void MatMul_and_Add_with_the_bias_on_either_side() =>

@@ -89,4 +89,17 @@ internal static class OnnxModelEdits
     /// <summary>Every Gemm of the graph with its weight initializer.</summary>
     public static (NodeProto Gemm, TensorProto Weight)[] Gemms(this ModelProto model) =>
         model.Graph.Node.Where(n => n.OpType == "Gemm").Select(n => (n, model.Initializer(n.Input[1]))).ToArray();
+
+    /// <summary>Every Gemm's weights stored [out, in] with transB = 1, as torch.onnx.export writes nn.Linear.</summary>
+    public static void TransposeGemmWeights(this ModelProto model)
+    {
+        foreach ((NodeProto gemm, TensorProto weight) in model.Gemms())
+        {
+            int inputs = (int)weight.Dims[0], units = (int)weight.Dims[1];
+            weight.SetFloats(Transpose(weight.Floats(), inputs, units));
+            weight.Dims.Clear();
+            weight.Dims.Add([units, inputs]);
+            gemm.Attribute.Add(IntAttribute("transB", 1));
+        }
+    }
 }
