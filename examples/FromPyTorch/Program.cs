@@ -13,7 +13,8 @@ using CompiledNets.Examples.FromPyTorch;
 var model = new Option<string?>("--model") { Description = "A torch.save state dict (.pt/.pth) or a PyTorch-named .safetensors file." };
 var data = new Option<string?>("--data") { Description = "Folder with the four MNIST IDX files (plain or .gz). Default: MNIST_DIR, ./data/mnist, a download, then Fashion-MNIST." };
 var save = new Option<string?>("--save") { Description = "Write the parameters to this .safetensors file in CompiledNets' names and layout (for -p:CompiledModel)." };
-var root = new RootCommand("Loads a PyTorch-trained 784-200-100-10 network into CompiledNets and evaluates it.") { model, data, save };
+var onnx = new Option<string?>("--onnx") { Description = "Also write the inference graph to this .onnx file (for ONNX Runtime)." };
+var root = new RootCommand("Loads a PyTorch-trained 784-200-100-10 network into CompiledNets and evaluates it.") { model, data, save, onnx };
 root.SetAction(parsed =>
 {
     var net = new TorchNet(maxBatchSize: 128);
@@ -47,6 +48,11 @@ root.SetAction(parsed =>
         {
             SafeTensors.Save(net, savePath, new Dictionary<string, string> { ["data"] = located.Description, ["source"] = source });
             Console.WriteLine($"Saved {savePath} (CompiledNets' names and [in, out] layout).");
+        }
+        if (parsed.GetValue(onnx) is { } onnxPath)
+        {
+            Onnx.Save(net, onnxPath);
+            Console.WriteLine($"Saved {onnxPath} (ONNX opset 13: Gemm, Relu, Softmax).");
         }
         return 0;
     }

@@ -376,13 +376,14 @@ internal static class Mutations
 
     /// <summary>
     /// The declaration itself if it has an image layer; else a multilayer perceptron turned into a convolutional network:
-    /// its input as a 1×1×width image, a Conv2D(2, 1) first.
+    /// its input as a 1×1×width image (width at most 2^20), a Conv2D(2, 1) first.
     /// </summary>
     private static (NetworkSpec Spec, ImmutableArray<LayerSpec> Layers) WithImageLayer(NetworkSpec spec, ImmutableArray<LayerSpec> layers)
     {
         if (spec.HasImageLayers) return (spec, layers);
         layers = layers.Insert(0, new Conv2DSpec(2, 1, Activation.ReLU));
-        return (spec with { Image = new ImageSize(1, 1, Math.Max(spec.Inputs, 1)), Layers = layers }, layers);
+        // At most 2^20 columns: a width another mistake made too large for an array would be a second mistake here.
+        return (spec with { Image = new ImageSize(1, 1, Math.Clamp(spec.Inputs, 1, 1 << 20)), Layers = layers }, layers);
     }
 
     /// <summary>

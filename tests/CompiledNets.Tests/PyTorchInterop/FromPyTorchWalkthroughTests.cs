@@ -9,8 +9,8 @@ namespace CompiledNets.Tests.PyTorchInterop;
 /// <summary>
 /// Steps 1 and 2 of the README's walk-through "From PyTorch to a native executable", as written there (with a shorter
 /// training): examples/FromPyTorch/train_in_pytorch.py trains and torch.saves the network, examples/FromPyTorch loads the
-/// state dict and counts the same correct test images as PyTorch did, and its --save file loads back into the network
-/// with the same parameters. Step 3 (the NativeAOT publish with the file compiled in) uses the build targets that
+/// state dict and counts the same correct test images as PyTorch did, and its --save and --onnx files load back into
+/// the network with the same parameters. Step 3 (the NativeAOT publish with the file compiled in) uses the build targets that
 /// <see cref="Aot.ClassifyPublishTests"/> publishes and checks.
 /// </summary>
 public sealed partial class FromPyTorchWalkthroughTests(ITestOutputHelper output) : IDisposable
@@ -34,7 +34,7 @@ public sealed partial class FromPyTorchWalkthroughTests(ITestOutputHelper output
             return;
         }
         string example = Path.Combine(RepositoryPaths.Root, "examples", "FromPyTorch");
-        string model = Path.Combine(_work, "model.pt"), saved = Path.Combine(_work, "net.safetensors");
+        string model = Path.Combine(_work, "model.pt"), saved = Path.Combine(_work, "net.safetensors"), onnx = Path.Combine(_work, "model.onnx");
 
         var train = ProcessRunner.Run("/usr/bin/python3",
             $"\"{Path.Combine(example, "train_in_pytorch.py")}\" --data {FashionMnist} --epochs 1 --limit 12800 --out \"{model}\"",
@@ -45,7 +45,7 @@ public sealed partial class FromPyTorchWalkthroughTests(ITestOutputHelper output
         string dll = Path.Combine(example, "bin", RepositoryPaths.Configuration, "net10.0", "from-pytorch.dll");
         if (!File.Exists(dll)) // built with the solution; build it when only the test project was built
             Assert.Equal(0, ProcessRunner.Run("dotnet", $"build \"{example}\" -c {RepositoryPaths.Configuration}", RepositoryPaths.Root, TimeSpan.FromMinutes(5)).ExitCode);
-        var run = ProcessRunner.Run("dotnet", $"\"{dll}\" --model \"{model}\" --data {FashionMnist} --save \"{saved}\"", _work, TimeSpan.FromMinutes(2));
+        var run = ProcessRunner.Run("dotnet", $"\"{dll}\" --model \"{model}\" --data {FashionMnist} --save \"{saved}\" --onnx \"{onnx}\"", _work, TimeSpan.FromMinutes(2));
         Assert.True(run.ExitCode == 0, run.Output);
         output.WriteLine(train.Output + run.Output);
 
@@ -60,6 +60,9 @@ public sealed partial class FromPyTorchWalkthroughTests(ITestOutputHelper output
         var fromSaved = new WalkthroughNet(maxBatchSize: 1);
         SafeTensors.Load(fromSaved, saved);
         Assert.Equal(fromPt.Parameters.ToArray(), fromSaved.Parameters.ToArray());
+        var fromOnnx = new WalkthroughNet(maxBatchSize: 1);
+        Onnx.Load(fromOnnx, onnx);
+        Assert.Equal(fromPt.Parameters.ToArray(), fromOnnx.Parameters.ToArray());
     }
 
     private static int CorrectCount(string text)
