@@ -91,7 +91,7 @@ public static class Activations
 
     /// <summary>
     /// The gradient <paramref name="g"/> with respect to an activation's output <paramref name="y"/> as the gradient with
-    /// respect to its input (the scalar form of <see cref="ActivationMath{TV, TS}.Backward"/>).
+    /// respect to its input (the scalar form of <see cref="ActivationMath{TV, TS}.ReLUBackward"/> and its siblings).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Backward(Activation activation, float g, float y) => activation switch
@@ -143,14 +143,15 @@ internal static class ActivationMath<TV, TS> where TV : unmanaged where TS : ISi
         _ => Activations.ThrowUnknown<TV>(activation),
     };
 
-    /// <summary>The vector form of <see cref="Activations.Backward"/>: <paramref name="y"/> is the activation's output.</summary>
+    /// <summary>The vector form of <see cref="Activations.Backward"/> for ReLU: <paramref name="y"/> is its output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Backward(Activation activation, TV g, TV y) => activation switch
-    {
-        Activation.None => g,
-        Activation.ReLU => TS.WherePositive(y, g),
-        Activation.Tanh => TS.Multiply(g, TS.Subtract(TS.Broadcast(1f), TS.Multiply(y, y))),
-        Activation.Sigmoid => TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y)),
-        _ => Activations.ThrowUnknown<TV>(activation),
-    };
+    public static TV ReLUBackward(TV g, TV y) => TS.WherePositive(y, g);
+
+    /// <summary>The vector form of <see cref="Activations.Backward"/> for tanh: <c>g · (1 − y²)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV TanhBackward(TV g, TV y) => TS.Multiply(g, TS.Subtract(TS.Broadcast(1f), TS.Multiply(y, y)));
+
+    /// <summary>The vector form of <see cref="Activations.Backward"/> for the sigmoid: <c>g · y · (1 − y)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV SigmoidBackward(TV g, TV y) => TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y));
 }
