@@ -55,6 +55,21 @@ internal static class NetworkSources
         public partial class ImageVarietyNet;
         """;
 
+    /// <summary>The Gaussian members of the dropout family: per element after an image layer and after a Dense.</summary>
+    public const string NoiseFamily = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(1, 6, 6)]
+        [Conv2D(2, 3, Activation.ReLU)]
+        [GaussianDropout(0.25)]
+        [Dense(8, Activation.Tanh)]
+        [GaussianDropout(0.5)]
+        [Dense(3)]
+        public partial class NoiseFamilyNet;
+        """;
+
     public const string InputDropout = """
         using CompiledNets;
 
