@@ -112,12 +112,17 @@ internal static class Descriptors
         "Weights do not fit the declaration",
         "The weights file '{0}' does not fit '{1}': {2}");
 
+    public static readonly DiagnosticDescriptor NoiseStdDevInvalid = Error("CNN0026",
+        "Noise standard deviation out of range",
+        "The standard deviation of [GaussianNoise] must be finite and not negative (as a float), but is {0}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
+        NoiseStdDevInvalid,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

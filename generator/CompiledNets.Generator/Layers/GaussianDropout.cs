@@ -66,17 +66,18 @@ internal abstract class NoiseLayer : PlannedLayer
 {
     private readonly Buffer _gradient;
 
-    /// <param name="title">"Gaussian dropout", for comments.</param>
-    /// <param name="kind">"GaussianDropout", for buffer names.</param>
+    /// <param name="title">"Gaussian dropout": numbered per kind ("Gaussian dropout 1"), for comments and buffer names.</param>
+    /// <param name="noise">What the noise is, for comments.</param>
     protected NoiseLayer(PlanContext context, string title, string kind, double rate, string noise) : base(context)
     {
         int width = (int)InputShape.Size;
-        string name = Previous is null ? "input" + kind : Names.Camel(Previous.Title) + kind;
-        string fullTitle = Previous is null ? $"{title} on the input" : $"{title} after {Previous.Title}";
-        Noise = new DropoutPlan(fullTitle, name, name + "Mask", width, width, rate, ScalingKind.Inverted,
-            maskDescription: $"{fullTitle} noise: {noise}");
-        NoiseDescription = noise;
-        _gradient = new Buffer("d" + Names.Pascal(name), width, $"d(loss)/d({fullTitle} output)");
+        int number = context.Number(kind);
+        string numbered = $"{title} {number}";
+        string name = Names.Camel($"{kind} {number}"); // "gaussianDropout1"
+        Noise = new DropoutPlan(numbered, name, name + "Mask", width, width, rate, ScalingKind.Inverted,
+            maskDescription: $"{numbered} noise: {noise}");
+        NoiseDescription = (Previous is null ? "on the input, " : $"after {Previous.Title}, ") + noise;
+        _gradient = new Buffer("d" + Names.Pascal(name), width, $"d(loss)/d({numbered} output)");
     }
 
     /// <summary>The mask (the noise) and output buffers.</summary>

@@ -17,6 +17,7 @@ internal static class LayerKinds
         new MaxPool2DKind(),
         new SpatialDropoutKind(),
         new GaussianDropoutKind(),
+        new GaussianNoiseKind(),
     ];
 
     private static readonly Dictionary<string, LayerKind> s_byAttribute = All.ToDictionary(k => k.AttributeName);

@@ -72,6 +72,10 @@ public class DiagnosticTests
         { "CNN0021", "Dropout(0.2)", "[Network(4)] [GaussianDropout(0.5)] [Dropout(0.2)] [Dense(2)] public partial class DropoutAfterGaussianNet;" },
         { "CNN0022", "Network(0, 28, 28)", "[Network(0, 28, 28)] [Dense(2)] public partial class NoChannelsNet;" },
         { "CNN0023", "Network(4, Weights = \"none.safetensors\")", "[Network(4, Weights = \"none.safetensors\")] [Dense(2)] public partial class NoWeightsFileNet;" },
+        { "CNN0026", "GaussianNoise(-0.1)", "[Network(4)] [GaussianNoise(-0.1)] [Dense(2)] public partial class NegativeNoiseNet;" },
+        { "CNN0026", "GaussianNoise(double.NaN)", "[Network(4)] [Dense(3)] [GaussianNoise(double.NaN)] [Dense(2)] public partial class NaNNoiseNet;" },
+        { "CNN0026", "GaussianNoise(double.PositiveInfinity)", "[Network(4)] [Dense(3)] [GaussianNoise(double.PositiveInfinity)] [Dense(2)] public partial class InfiniteNoiseNet;" },
+        { "CNN0026", "GaussianNoise(1e300)", "[Network(4)] [GaussianNoise(1e300)] [Dense(2)] public partial class FloatOverflowNoiseNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
     };
 

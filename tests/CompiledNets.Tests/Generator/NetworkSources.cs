@@ -66,6 +66,8 @@ internal static class NetworkSources
         [GaussianDropout(0.25)]
         [Dense(8, Activation.Tanh)]
         [GaussianDropout(0.5)]
+        [Dense(5, Activation.ReLU)]
+        [GaussianNoise(0.1)]
         [Dense(3)]
         public partial class NoiseFamilyNet;
         """;

@@ -22,10 +22,19 @@ public class GaussianDropoutTests(ITestOutputHelper output)
     [InlineData(true)]
     [InlineData(false)]
     public void Gradients_on_the_input_and_after_a_dense_layer_match_finite_differences(bool training)
+        => CheckClassifier(new GaussianDropoutNet(maxBatchSize: Batch, seed: 21), training, output);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Gradients_after_image_layers_match_finite_differences(bool training)
+        => CheckRegression(new GaussianDropoutImageNet(maxBatchSize: Batch, seed: 22), training, output);
+
+    /// <summary>Finite differences of every parameter of a classifier, its noise fixed by Reseed before every loss.</summary>
+    internal static void CheckClassifier(IClassifierNetwork net, bool training, ITestOutputHelper output)
     {
-        var net = new GaussianDropoutNet(maxBatchSize: Batch, seed: 21);
-        float[] inputs = TestData.Gaussian(Batch * GaussianDropoutNet.InputSize, seed: 31);
-        int[] labels = TestData.Labels(Batch, GaussianDropoutNet.OutputSize, seed: 32);
+        float[] inputs = TestData.Gaussian(Batch * net.InputSize, seed: 31);
+        int[] labels = TestData.Labels(Batch, net.OutputSize, seed: 32);
         float Loss()
         {
             net.Reseed(MaskSeed);
@@ -37,14 +46,11 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         FiniteDifference.AssertMatches(net, Loss, net.Gradients.ToArray(), H, AbsoluteTolerance, RelativeTolerance, output);
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Gradients_after_image_layers_match_finite_differences(bool training)
+    /// <summary>As <see cref="CheckClassifier"/>, for a regression network.</summary>
+    internal static void CheckRegression(IRegressionNetwork net, bool training, ITestOutputHelper output)
     {
-        var net = new GaussianDropoutImageNet(maxBatchSize: Batch, seed: 22);
-        float[] inputs = TestData.Gaussian(Batch * GaussianDropoutImageNet.InputSize, seed: 33);
-        float[] targets = TestData.Gaussian(Batch * GaussianDropoutImageNet.OutputSize, seed: 34);
+        float[] inputs = TestData.Gaussian(Batch * net.InputSize, seed: 33);
+        float[] targets = TestData.Gaussian(Batch * net.OutputSize, seed: 34);
         float Loss()
         {
             net.Reseed(MaskSeed);
@@ -70,21 +76,7 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         const int batch = 4, inputs = GaussianDropoutStatisticsNet.InputSize, outputs = GaussianDropoutStatisticsNet.OutputSize;
         var net = new GaussianDropoutStatisticsNet(maxBatchSize: batch, seed: 2);
         float[] x = TestData.Gaussian(batch * inputs, seed: 35);
-        float[] weights = net.Parameters.Slice(0, inputs * outputs).ToArray();
-        float[] bias = net.Parameters.Slice(inputs * outputs, outputs).ToArray();
-
-        float[] Expected(Func<int, float> scale)
-        {
-            var y = new float[batch * outputs];
-            for (int b = 0; b < batch; b++)
-                for (int o = 0; o < outputs; o++)
-                {
-                    double sum = bias[o];
-                    for (int i = 0; i < inputs; i++) sum += x[b * inputs + i] * scale(b * inputs + i) * weights[i * outputs + o];
-                    y[b * outputs + o] = (float)sum;
-                }
-            return y;
-        }
+        float[] Expected(Func<int, float> scale) => LinearReadOut(net, x, batch, (i, value) => value * scale(i));
 
         float[] trained = net.Forward(x, batch, training: true).ToArray();
         float[] epsilon = net.DropoutMask(0).Slice(0, batch * inputs).ToArray();
@@ -174,7 +166,26 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>("mean", () => { var r = new SplitMix64(1); GaussianNoise.Sample(new float[2], float.PositiveInfinity, 1f, ref r); });
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
+    /// <summary>
+    /// What a network of one noise layer and a linear Dense read-out gives for <paramref name="x"/> when the noise layer
+    /// turns input element i of value v into <c>layer(i, v)</c>: bias + Σ layer(i, x[i]) · W[i, o], in double.
+    /// </summary>
+    internal static float[] LinearReadOut(ICompiledNetwork net, float[] x, int batch, Func<int, float, float> layer)
+    {
+        int inputs = net.InputSize, outputs = net.OutputSize;
+        ReadOnlySpan<float> weights = net.Parameters.Slice(0, inputs * outputs), bias = net.Parameters.Slice(inputs * outputs, outputs);
+        var y = new float[batch * outputs];
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double sum = bias[o];
+                for (int i = 0; i < inputs; i++) sum += layer(b * inputs + i, x[b * inputs + i]) * weights[i * outputs + o];
+                y[b * outputs + o] = (float)sum;
+            }
+        return y;
+    }
+
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)

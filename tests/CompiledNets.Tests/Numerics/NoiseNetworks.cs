@@ -33,6 +33,32 @@ public partial class GaussianDropoutStatisticsNet;
 [Conv2D(4, 3, Activation.ReLU)]
 [GaussianDropout(0.2)]
 [Dense(64, Activation.ReLU)]
+[GaussianNoise(0.1)]
+[Dense(32, Activation.ReLU)]
 [GaussianDropout(0.5)]
 [Dense(10)]
 public partial class AllocationNoiseNet;
+
+/// <summary>Gaussian noise on the input and after a Dense, with a standalone dropout after it (no Dense to fuse into).</summary>
+[Network(7)]
+[GaussianNoise(0.3)]
+[Dense(9, Activation.Tanh)]
+[GaussianNoise(0.5)]
+[Dropout(0.3)]
+[Dense(4)]
+public partial class GaussianNoiseNet;
+
+/// <summary>Gaussian noise per element after a convolution, followed by Gaussian dropout, regression.</summary>
+[Network(2, 6, 6, Loss = LossFunction.MeanSquaredError)]
+[Conv2D(3, 3, Activation.Sigmoid)]
+[GaussianNoise(0.2)]
+[GaussianDropout(0.2)]
+[Conv2D(2, 2, Activation.Tanh, Stride = 2)]
+[Dense(2)]
+public partial class GaussianNoiseImageNet;
+
+/// <summary>One Gaussian noise layer on a 37-wide input and a linear read-out: the noise is read through DropoutMask(0).</summary>
+[Network(37, Loss = LossFunction.MeanSquaredError)]
+[GaussianNoise(0.4)]
+[Dense(5)]
+public partial class GaussianNoiseStatisticsNet;

@@ -4,7 +4,7 @@
 
 namespace Samples;
 
-/// <summary>A compiled network: 1×6×6 images → Conv2D(2, 3, ReLU) → GaussianDropout(0.25) → Dense(8, Tanh) → GaussianDropout(0.5) → Dense(3), softmax cross-entropy.</summary>
+/// <summary>A compiled network: 1×6×6 images → Conv2D(2, 3, ReLU) → GaussianDropout(0.25) → Dense(8, Tanh) → GaussianDropout(0.5) → Dense(5, ReLU) → GaussianNoise(0.1) → Dense(3), softmax cross-entropy.</summary>
 partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
@@ -12,7 +12,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     /// <summary>Values per output example.</summary>
     public const int OutputSize = 3;
     /// <summary>Number of trainable parameters: the length of <see cref="Parameters"/>.</summary>
-    public const int ParameterCount = 311;
+    public const int ParameterCount = 347;
 
     // The widest row any buffer holds, for the size check in the constructor.
     private const int WidestLayer = 36;
@@ -23,16 +23,21 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     private readonly float[] _input; // [maxBatchSize, 36] copy of the last Forward's inputs, 1×6×6 images
     private readonly float[] _conv1; // [maxBatchSize, 32] Conv 1 output, 2×4×4, ReLU
     private readonly float[] _dConv1; // [maxBatchSize, 32] d(loss)/d(Conv 1 output), then d(loss)/d(pre-activation)
-    private readonly float[] _conv1GaussianDropoutMask; // [maxBatchSize, 32] Gaussian dropout after Conv 1 noise: ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
-    private readonly float[] _conv1GaussianDropout; // [maxBatchSize, 32] Gaussian dropout after Conv 1 output
-    private readonly float[] _dConv1GaussianDropout; // [maxBatchSize, 32] d(loss)/d(Gaussian dropout after Conv 1 output)
+    private readonly float[] _gaussianDropout1Mask; // [maxBatchSize, 32] Gaussian dropout 1 noise: ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
+    private readonly float[] _gaussianDropout1; // [maxBatchSize, 32] Gaussian dropout 1 output
+    private readonly float[] _dGaussianDropout1; // [maxBatchSize, 32] d(loss)/d(Gaussian dropout 1 output)
     private readonly float[] _dense1; // [maxBatchSize, 8] Dense 1 output, Tanh
     private readonly float[] _dDense1; // [maxBatchSize, 8] d(loss)/d(Dense 1 output), then d(loss)/d(pre-activation)
-    private readonly float[] _dense1GaussianDropoutMask; // [maxBatchSize, 8] Gaussian dropout after Dense 1 noise: ε ~ N(1, 1²) per unit while training, 1 at inference
-    private readonly float[] _dense1GaussianDropout; // [maxBatchSize, 8] Gaussian dropout after Dense 1 output
-    private readonly float[] _dDense1GaussianDropout; // [maxBatchSize, 8] d(loss)/d(Gaussian dropout after Dense 1 output)
-    private readonly float[] _dense2; // [maxBatchSize, 3] Dense 2 output, no activation
-    private readonly float[] _dDense2; // [maxBatchSize, 3] d(loss)/d(Dense 2 output), then d(loss)/d(pre-activation)
+    private readonly float[] _gaussianDropout2Mask; // [maxBatchSize, 8] Gaussian dropout 2 noise: ε ~ N(1, 1²) per unit while training, 1 at inference
+    private readonly float[] _gaussianDropout2; // [maxBatchSize, 8] Gaussian dropout 2 output
+    private readonly float[] _dGaussianDropout2; // [maxBatchSize, 8] d(loss)/d(Gaussian dropout 2 output)
+    private readonly float[] _dense2; // [maxBatchSize, 5] Dense 2 output, ReLU
+    private readonly float[] _dDense2; // [maxBatchSize, 5] d(loss)/d(Dense 2 output), then d(loss)/d(pre-activation)
+    private readonly float[] _gaussianNoise1Mask; // [maxBatchSize, 5] Gaussian noise 1 noise: adds N(0, 0.1²) per unit while training, identity at inference
+    private readonly float[] _gaussianNoise1; // [maxBatchSize, 5] Gaussian noise 1 output
+    private readonly float[] _dGaussianNoise1; // [maxBatchSize, 5] d(loss)/d(Gaussian noise 1 output)
+    private readonly float[] _dense3; // [maxBatchSize, 3] Dense 3 output, no activation
+    private readonly float[] _dDense3; // [maxBatchSize, 3] d(loss)/d(Dense 3 output), then d(loss)/d(pre-activation)
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
@@ -53,22 +58,28 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         _input = new float[maxBatchSize * 36];
         _conv1 = new float[maxBatchSize * 32];
         _dConv1 = new float[maxBatchSize * 32];
-        _conv1GaussianDropoutMask = new float[maxBatchSize * 32];
-        _conv1GaussianDropout = new float[maxBatchSize * 32];
-        _dConv1GaussianDropout = new float[maxBatchSize * 32];
+        _gaussianDropout1Mask = new float[maxBatchSize * 32];
+        _gaussianDropout1 = new float[maxBatchSize * 32];
+        _dGaussianDropout1 = new float[maxBatchSize * 32];
         _dense1 = new float[maxBatchSize * 8];
         _dDense1 = new float[maxBatchSize * 8];
-        _dense1GaussianDropoutMask = new float[maxBatchSize * 8];
-        _dense1GaussianDropout = new float[maxBatchSize * 8];
-        _dDense1GaussianDropout = new float[maxBatchSize * 8];
-        _dense2 = new float[maxBatchSize * 3];
-        _dDense2 = new float[maxBatchSize * 3];
+        _gaussianDropout2Mask = new float[maxBatchSize * 8];
+        _gaussianDropout2 = new float[maxBatchSize * 8];
+        _dGaussianDropout2 = new float[maxBatchSize * 8];
+        _dense2 = new float[maxBatchSize * 5];
+        _dDense2 = new float[maxBatchSize * 5];
+        _gaussianNoise1Mask = new float[maxBatchSize * 5];
+        _gaussianNoise1 = new float[maxBatchSize * 5];
+        _dGaussianNoise1 = new float[maxBatchSize * 5];
+        _dense3 = new float[maxBatchSize * 3];
+        _dDense3 = new float[maxBatchSize * 3];
         _sampleProbabilities = new float[maxBatchSize * OutputSize];
 
         var weights = global::CompiledNets.Kernels.Init.CreateWeightStream(seed);
         global::CompiledNets.Kernels.Init.HeNormal(Conv1Weights, fanIn: 9, ref weights);
         global::CompiledNets.Kernels.Init.GlorotUniform(Dense1Weights, fanIn: 32, fanOut: 8, ref weights);
-        global::CompiledNets.Kernels.Init.GlorotUniform(Dense2Weights, fanIn: 8, fanOut: 3, ref weights);
+        global::CompiledNets.Kernels.Init.HeNormal(Dense2Weights, fanIn: 8, ref weights);
+        global::CompiledNets.Kernels.Init.GlorotUniform(Dense3Weights, fanIn: 5, fanOut: 3, ref weights);
         _masks = global::CompiledNets.Kernels.Dropout.CreateMaskStream(seed);
     }
 
@@ -111,8 +122,10 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         new("conv1.bias", 18, 2),
         new("dense1.weight", 20, 32, 8),
         new("dense1.bias", 276, 8),
-        new("dense2.weight", 284, 8, 3),
-        new("dense2.bias", 308, 3),
+        new("dense2.weight", 284, 8, 5),
+        new("dense2.bias", 324, 5),
+        new("dense3.weight", 329, 5, 3),
+        new("dense3.bias", 344, 3),
     };
 
     /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
@@ -121,10 +134,12 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     private static readonly global::CompiledNets.LayerInfo[] s_layers =
     {
         new("conv1", "Conv2D", new[] { 1, 6, 6 }, new[] { 2, 4, 4 }, "3×3 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, window: 3, stride: 1, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
-        new("conv1GaussianDropout", "GaussianDropout", new[] { 2, 4, 4 }, new[] { 2, 4, 4 }, "ε ~ N(1, 0.33333334)", dropoutRate: 0.25, scaling: global::CompiledNets.DropoutScaling.Inverted),
+        new("gaussianDropout1", "GaussianDropout", new[] { 2, 4, 4 }, new[] { 2, 4, 4 }, "ε ~ N(1, 0.33333334)", dropoutRate: 0.25, scaling: global::CompiledNets.DropoutScaling.Inverted),
         new("dense1", "Dense", new[] { 2, 4, 4 }, new[] { 8 }, "", activation: global::CompiledNets.Activation.Tanh, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
-        new("dense1GaussianDropout", "GaussianDropout", new[] { 8 }, new[] { 8 }, "ε ~ N(1, 1)", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.Inverted),
-        new("dense2", "Dense", new[] { 8 }, new[] { 3 }, "", parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
+        new("gaussianDropout2", "GaussianDropout", new[] { 8 }, new[] { 8 }, "ε ~ N(1, 1)", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.Inverted),
+        new("dense2", "Dense", new[] { 8 }, new[] { 5 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
+        new("gaussianNoise1", "GaussianNoise", new[] { 5 }, new[] { 5 }, "stddev 0.1"),
+        new("dense3", "Dense", new[] { 5 }, new[] { 3 }, "", parameters: new[] { s_parameterTensors[6], s_parameterTensors[7] }),
     };
 
     /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
@@ -153,11 +168,17 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     private global::System.Span<float> Dense1WeightGradients => new(_gradients, 20, 256);
     private global::System.Span<float> Dense1BiasGradients => new(_gradients, 276, 8);
 
-    // Dense 2: weights [8, 3] at 284, bias [3] at 308.
-    private global::System.Span<float> Dense2Weights => new(_parameters, 284, 24);
-    private global::System.Span<float> Dense2Bias => new(_parameters, 308, 3);
-    private global::System.Span<float> Dense2WeightGradients => new(_gradients, 284, 24);
-    private global::System.Span<float> Dense2BiasGradients => new(_gradients, 308, 3);
+    // Dense 2: weights [8, 5] at 284, bias [5] at 324.
+    private global::System.Span<float> Dense2Weights => new(_parameters, 284, 40);
+    private global::System.Span<float> Dense2Bias => new(_parameters, 324, 5);
+    private global::System.Span<float> Dense2WeightGradients => new(_gradients, 284, 40);
+    private global::System.Span<float> Dense2BiasGradients => new(_gradients, 324, 5);
+
+    // Dense 3: weights [5, 3] at 329, bias [3] at 344.
+    private global::System.Span<float> Dense3Weights => new(_parameters, 329, 15);
+    private global::System.Span<float> Dense3Bias => new(_parameters, 344, 3);
+    private global::System.Span<float> Dense3WeightGradients => new(_gradients, 329, 15);
+    private global::System.Span<float> Dense3BiasGradients => new(_gradients, 344, 3);
 
     // Conv 1: 1×6×6 -> 2×4×4, 3×3 kernel, stride 1, valid padding, ReLU.
     private static readonly global::CompiledNets.Kernels.Conv2DGeometry s_conv1 = new(channels: 1, height: 6, width: 6, filters: 2, kernelSize: 3, stride: 1, padTop: 0, padLeft: 0, outHeight: 4, outWidth: 4);
@@ -176,9 +197,10 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     /// </summary>
     internal global::System.Span<float> DropoutMask(int index) => index switch
     {
-        0 => _conv1GaussianDropoutMask,
-        1 => _dense1GaussianDropoutMask,
-        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, "This network has 2 dropout layer(s)."),
+        0 => _gaussianDropout1Mask,
+        1 => _gaussianDropout2Mask,
+        2 => _gaussianNoise1Mask,
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, "This network has 3 dropout layer(s)."),
     };
 
     /// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>
@@ -200,43 +222,61 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         var conv1 = Rows(_conv1, 32);
         global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
 
-        // Gaussian dropout after Conv 1: ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
-        var conv1GaussianDropout = Rows(_conv1GaussianDropout, 32);
+        // Gaussian dropout 1: after Conv 1, ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
+        var gaussianDropout1 = Rows(_gaussianDropout1, 32);
         if (training)
         {
-            var mask = Rows(_conv1GaussianDropoutMask, 32);
+            var mask = Rows(_gaussianDropout1Mask, 32);
             if (sampleMasks)
                 global::CompiledNets.Kernels.GaussianNoise.Sample(mask, mean: 1f, stdDev: 0.57735026f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(conv1, mask, conv1GaussianDropout);
+            global::System.Numerics.Tensors.TensorPrimitives.Multiply(conv1, mask, gaussianDropout1);
         }
         else
         {
-            conv1.CopyTo(conv1GaussianDropout);
+            conv1.CopyTo(gaussianDropout1);
         }
 
         // Dense 1: 32 -> 8, Tanh
         var dense1 = Rows(_dense1, 8);
-        global::CompiledNets.Kernels.Dense.Forward(dense1, conv1GaussianDropout, Dense1Weights, Dense1Bias, batchSize, 32, 8, global::CompiledNets.Activation.Tanh, weightsFinite: _parametersFinite, threads: _threads);
+        global::CompiledNets.Kernels.Dense.Forward(dense1, gaussianDropout1, Dense1Weights, Dense1Bias, batchSize, 32, 8, global::CompiledNets.Activation.Tanh, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Gaussian dropout after Dense 1: ε ~ N(1, 1²) per unit while training, 1 at inference
-        var dense1GaussianDropout = Rows(_dense1GaussianDropout, 8);
+        // Gaussian dropout 2: after Dense 1, ε ~ N(1, 1²) per unit while training, 1 at inference
+        var gaussianDropout2 = Rows(_gaussianDropout2, 8);
         if (training)
         {
-            var mask = Rows(_dense1GaussianDropoutMask, 8);
+            var mask = Rows(_gaussianDropout2Mask, 8);
             if (sampleMasks)
                 global::CompiledNets.Kernels.GaussianNoise.Sample(mask, mean: 1f, stdDev: 1f, ref _masks);
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, dense1GaussianDropout);
+            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dense1, mask, gaussianDropout2);
         }
         else
         {
-            dense1.CopyTo(dense1GaussianDropout);
+            dense1.CopyTo(gaussianDropout2);
         }
 
-        // Dense 2: 8 -> 3, no activation
-        var dense2 = Rows(_dense2, 3);
-        global::CompiledNets.Kernels.Dense.Forward(dense2, dense1GaussianDropout, Dense2Weights, Dense2Bias, batchSize, 8, 3, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
+        // Dense 2: 8 -> 5, ReLU
+        var dense2 = Rows(_dense2, 5);
+        global::CompiledNets.Kernels.Dense.Forward(dense2, gaussianDropout2, Dense2Weights, Dense2Bias, batchSize, 8, 5, global::CompiledNets.Activation.ReLU, weightsFinite: _parametersFinite, threads: _threads);
 
-        return dense2;
+        // Gaussian noise 1: after Dense 2, adds N(0, 0.1²) per unit while training, identity at inference
+        var gaussianNoise1 = Rows(_gaussianNoise1, 5);
+        if (training)
+        {
+            var mask = Rows(_gaussianNoise1Mask, 5);
+            if (sampleMasks)
+                global::CompiledNets.Kernels.GaussianNoise.Sample(mask, mean: 0f, stdDev: 0.1f, ref _masks);
+            global::System.Numerics.Tensors.TensorPrimitives.Add(dense2, mask, gaussianNoise1);
+        }
+        else
+        {
+            dense2.CopyTo(gaussianNoise1);
+        }
+
+        // Dense 3: 5 -> 3, no activation
+        var dense3 = Rows(_dense3, 3);
+        global::CompiledNets.Kernels.Dense.Forward(dense3, gaussianNoise1, Dense3Weights, Dense3Bias, batchSize, 5, 3, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
+
+        return dense3;
     }
 
     /// <summary>Mean cross-entropy of the last Forward over its batch; <paramref name="labels"/> holds one class index per example.</summary>
@@ -245,7 +285,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense2, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense3, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -261,44 +301,56 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
-        var dDense2 = Rows(_dDense2, 3);
-        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense2, Rows(_dense2, OutputSize), labels, batchSize, OutputSize);
+        var dDense3 = Rows(_dDense3, 3);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense3, Rows(_dense3, OutputSize), labels, batchSize, OutputSize);
 
-        // Dense 2: 8 -> 3, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_dense1GaussianDropout, 8), batchSize, 8, 3, threads: _threads);
+        // Dense 3: 5 -> 3, no activation
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense3WeightGradients, Dense3BiasGradients, dDense3, Rows(_gaussianNoise1, 5), batchSize, 5, 3, threads: _threads);
+
+        // Back through Dense 3's weights
+        var dGaussianNoise1 = Rows(_dGaussianNoise1, 5);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianNoise1, dDense3, Dense3Weights, batchSize, 5, 3, weightsFinite: _parametersFinite, threads: _threads);
+
+        // Gaussian noise 1: the gradient passes through unchanged
+        var dDense2 = Rows(_dDense2, 5);
+        dGaussianNoise1.CopyTo(dDense2);
+
+        // Dense 2: 8 -> 5, ReLU
+        global::CompiledNets.Kernels.Activations.ReLUBackward(dDense2, Rows(_dense2, 5));
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense2WeightGradients, Dense2BiasGradients, dDense2, Rows(_gaussianDropout2, 8), batchSize, 8, 5, threads: _threads);
 
         // Back through Dense 2's weights
-        var dDense1GaussianDropout = Rows(_dDense1GaussianDropout, 8);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dDense1GaussianDropout, dDense2, Dense2Weights, batchSize, 8, 3, weightsFinite: _parametersFinite, threads: _threads);
+        var dGaussianDropout2 = Rows(_dGaussianDropout2, 8);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianDropout2, dDense2, Dense2Weights, batchSize, 8, 5, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Gaussian dropout after Dense 1: the gradient is multiplied by the same noise as in Forward
+        // Gaussian dropout 2: the gradient is multiplied by the same noise as in Forward
         var dDense1 = Rows(_dDense1, 8);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dDense1GaussianDropout, Rows(_dense1GaussianDropoutMask, 8), dDense1);
+            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dGaussianDropout2, Rows(_gaussianDropout2Mask, 8), dDense1);
         }
         else
         {
-            dDense1GaussianDropout.CopyTo(dDense1);
+            dGaussianDropout2.CopyTo(dDense1);
         }
 
         // Dense 1: 32 -> 8, Tanh
         global::CompiledNets.Kernels.Activations.TanhBackward(dDense1, Rows(_dense1, 8));
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_conv1GaussianDropout, 32), batchSize, 32, 8, threads: _threads);
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense1WeightGradients, Dense1BiasGradients, dDense1, Rows(_gaussianDropout1, 32), batchSize, 32, 8, threads: _threads);
 
         // Back through Dense 1's weights
-        var dConv1GaussianDropout = Rows(_dConv1GaussianDropout, 32);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dConv1GaussianDropout, dDense1, Dense1Weights, batchSize, 32, 8, weightsFinite: _parametersFinite, threads: _threads);
+        var dGaussianDropout1 = Rows(_dGaussianDropout1, 32);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianDropout1, dDense1, Dense1Weights, batchSize, 32, 8, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Gaussian dropout after Conv 1: the gradient is multiplied by the same noise as in Forward
+        // Gaussian dropout 1: the gradient is multiplied by the same noise as in Forward
         var dConv1 = Rows(_dConv1, 32);
         if (_training)
         {
-            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dConv1GaussianDropout, Rows(_conv1GaussianDropoutMask, 32), dConv1);
+            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dGaussianDropout1, Rows(_gaussianDropout1Mask, 32), dConv1);
         }
         else
         {
-            dConv1GaussianDropout.CopyTo(dConv1);
+            dGaussianDropout1.CopyTo(dConv1);
         }
 
         // Conv 1: 1×6×6 -> 2×4×4, 3×3 kernel, stride 1, valid padding, ReLU
