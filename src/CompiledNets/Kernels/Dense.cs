@@ -342,7 +342,7 @@ public static unsafe class Dense
 
     private static void CheckActivation(Activation activation)
     {
-        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid))
+        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid or Activation.SELU))
             throw new ArgumentOutOfRangeException(nameof(activation), activation, "Not an activation.");
     }
 }

@@ -282,7 +282,7 @@ internal static unsafe class Gemm
 
     /// <summary>Whether the finishing step is done on whole rows after the product rather than in the tiles.</summary>
     private static bool FinishesByRow(ref GemmJob job) =>
-        job.Finish == GemmFinish.Forward && job.Activation is Activation.Tanh or Activation.Sigmoid;
+        job.Finish == GemmFinish.Forward && job.Activation is Activation.Tanh or Activation.Sigmoid or Activation.SELU;
 
     /// <summary>
     /// The kernels for one instruction set. Compiled straight to optimized code (no tiering): unoptimized code does not
@@ -731,6 +731,9 @@ internal static unsafe class Gemm
                         g = TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y));
                         break;
                     }
+                    case Activation.SELU:
+                        g = TS.Multiply(g, Activations.SeluDerivative<TV, TS>(TL.Load(job.ActivationOutput + at, lanes)));
+                        break;
                 }
                 TL.Store(job.C + at, g, lanes);
             }
@@ -1075,7 +1078,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>
-        /// Tanh and Sigmoid (forward): the tiles stored the plain product; here bias, activation (through
+        /// Tanh, Sigmoid and SELU (forward): the tiles stored the plain product; here bias, activation (through
         /// <see cref="TensorPrimitives"/>) and dropout are applied to the finished rows, still in cache.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1092,7 +1095,8 @@ internal static unsafe class Gemm
                 {
                     case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
                     case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-                    // FinishesByRow sends only these two here; any other would otherwise be computed as the wrong function.
+                    case Activation.SELU: Activations.SELU(row); break;
+                    // FinishesByRow sends only these three here; any other would otherwise be computed as the wrong function.
                     default: throw new InvalidOperationException($"{job.Activation} is not finished row by row.");
                 }
                 if (job.Dropped == null) continue;
@@ -1160,6 +1164,7 @@ internal static unsafe class Gemm
                     case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
                     case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
                     case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                    case Activation.SELU: Activations.SELU(row); break;
                 }
                 if (job.Dropped != null)
                 {
@@ -1183,6 +1188,7 @@ internal static unsafe class Gemm
                         Activation.ReLU => *y > 0f ? g : 0f,
                         Activation.Tanh => g * (1f - *y * *y),
                         Activation.Sigmoid => g * *y * (1f - *y),
+                        Activation.SELU => g * Activations.SeluDerivative(*y),
                         _ => throw new InvalidOperationException($"No derivative for {job.Activation}."),
                     };
                 }

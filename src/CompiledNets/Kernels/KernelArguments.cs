@@ -27,7 +27,7 @@ internal static class KernelArguments
     /// <summary>Throws unless the kernels know <paramref name="activation"/>.</summary>
     public static void CheckActivation(Activation activation, string paramName = "activation")
     {
-        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid))
+        if (activation is not (Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid or Activation.SELU))
             throw new ArgumentOutOfRangeException(paramName, activation, "Not an activation these kernels apply.");
     }
 }

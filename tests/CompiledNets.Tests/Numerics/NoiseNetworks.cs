@@ -62,3 +62,17 @@ public partial class GaussianNoiseImageNet;
 [GaussianNoise(0.4)]
 [Dense(5)]
 public partial class GaussianNoiseStatisticsNet;
+
+/// <summary>SELU in two Dense layers: the matrix product's row-wise forward finish and its backward epilogue.</summary>
+[Network(6)]
+[Dense(7, Activation.SELU)]
+[Dense(5, Activation.SELU)]
+[Dense(3)]
+public partial class SeluNet;
+
+/// <summary>SELU after two convolutions: the convolution's finish, its standalone backward and a Dense folding it.</summary>
+[Network(2, 5, 5, Loss = LossFunction.MeanSquaredError)]
+[Conv2D(3, 3, Activation.SELU)]
+[Conv2D(2, 2, Activation.SELU)]
+[Dense(2)]
+public partial class SeluImageNet;
