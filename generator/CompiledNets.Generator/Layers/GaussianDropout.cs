@@ -75,7 +75,7 @@ internal abstract class NoiseLayer : PlannedLayer
         string numbered = $"{title} {number}";
         string name = Names.Camel($"{kind} {number}"); // "gaussianDropout1"
         Noise = new DropoutPlan(numbered, name, name + "Mask", width, width, rate, ScalingKind.Inverted,
-            maskDescription: $"{numbered} noise: {noise}");
+            maskDescription: $"{numbered} mask: {noise}");
         NoiseDescription = (Previous is null ? "on the input, " : $"after {Previous.Title}, ") + noise;
         _gradient = new Buffer("d" + Names.Pascal(name), width, $"d(loss)/d({numbered} output)");
     }
@@ -135,7 +135,7 @@ internal abstract class NoiseLayer : PlannedLayer
         if (!WritesInputGradient) return;
         Buffer before = Previous!.Gradient!;
         w.Line();
-        w.Line($"// {Title}: {(ApplyBackward("", "", "") is null ? "the gradient passes through unchanged" : "the gradient is multiplied by the same noise as in Forward")}");
+        w.Line($"// {Title}: {(ApplyBackward("", "", "") is null ? "the gradient passes through unchanged" : "the gradient is multiplied by the mask Forward used")}");
         w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
         string? training = ApplyBackward(before.Name, _gradient.Name, $"Rows({Noise.Mask.Field}, {Noise.Mask.Width})");
         if (training is null)

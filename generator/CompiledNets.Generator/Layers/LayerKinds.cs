@@ -18,6 +18,7 @@ internal static class LayerKinds
         new SpatialDropoutKind(),
         new GaussianDropoutKind(),
         new GaussianNoiseKind(),
+        new AlphaDropoutKind(),
     ];
 
     private static readonly Dictionary<string, LayerKind> s_byAttribute = All.ToDictionary(k => k.AttributeName);

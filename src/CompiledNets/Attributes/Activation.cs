@@ -15,7 +15,7 @@ public enum Activation
     /// <summary>
     /// Scaled exponential linear unit (Klambauer et al. 2017), <c>λ·x</c> for <c>x &gt; 0</c> and <c>λα·(eˣ − 1)</c>
     /// otherwise, with PyTorch's λ = 1.0507009873554805 and α = 1.6732632423543772; the activation
-    /// <c>[AlphaDropout]</c> is made for.
+    /// <see cref="AlphaDropoutAttribute"/> is made for.
     /// </summary>
     SELU = 4,
 }

@@ -55,7 +55,7 @@ internal static class NetworkSources
         public partial class ImageVarietyNet;
         """;
 
-    /// <summary>The Gaussian members of the dropout family: per element after an image layer and after a Dense.</summary>
+    /// <summary>The noise members of the dropout family (Gaussian dropout, Gaussian noise, alpha dropout after SELU).</summary>
     public const string NoiseFamily = """
         using CompiledNets;
 
@@ -68,6 +68,8 @@ internal static class NetworkSources
         [GaussianDropout(0.5)]
         [Dense(5, Activation.ReLU)]
         [GaussianNoise(0.1)]
+        [Dense(4, Activation.SELU)]
+        [AlphaDropout(0.2)]
         [Dense(3)]
         public partial class NoiseFamilyNet;
         """;

@@ -31,7 +31,7 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         => CheckRegression(new GaussianDropoutImageNet(maxBatchSize: Batch, seed: 22), training, output);
 
     /// <summary>Finite differences of every parameter of a classifier, its noise fixed by Reseed before every loss.</summary>
-    internal static void CheckClassifier(IClassifierNetwork net, bool training, ITestOutputHelper output)
+    internal static void CheckClassifier(IClassifierNetwork net, bool training, ITestOutputHelper output, float h = H, double absoluteTolerance = AbsoluteTolerance)
     {
         float[] inputs = TestData.Gaussian(Batch * net.InputSize, seed: 31);
         int[] labels = TestData.Labels(Batch, net.OutputSize, seed: 32);
@@ -43,11 +43,11 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         }
         Loss();
         net.Backward(labels);
-        FiniteDifference.AssertMatches(net, Loss, net.Gradients.ToArray(), H, AbsoluteTolerance, RelativeTolerance, output);
+        FiniteDifference.AssertMatches(net, Loss, net.Gradients.ToArray(), h, absoluteTolerance, RelativeTolerance, output);
     }
 
     /// <summary>As <see cref="CheckClassifier"/>, for a regression network.</summary>
-    internal static void CheckRegression(IRegressionNetwork net, bool training, ITestOutputHelper output)
+    internal static void CheckRegression(IRegressionNetwork net, bool training, ITestOutputHelper output, float h = H, double absoluteTolerance = AbsoluteTolerance)
     {
         float[] inputs = TestData.Gaussian(Batch * net.InputSize, seed: 33);
         float[] targets = TestData.Gaussian(Batch * net.OutputSize, seed: 34);
@@ -59,7 +59,7 @@ public class GaussianDropoutTests(ITestOutputHelper output)
         }
         Loss();
         net.Backward(targets);
-        FiniteDifference.AssertMatches(net, Loss, net.Gradients.ToArray(), H, AbsoluteTolerance, RelativeTolerance, output);
+        FiniteDifference.AssertMatches(net, Loss, net.Gradients.ToArray(), h, absoluteTolerance, RelativeTolerance, output);
     }
 
     [Fact]
@@ -183,6 +183,16 @@ public class GaussianDropoutTests(ITestOutputHelper output)
                 y[b * outputs + o] = (float)sum;
             }
         return y;
+    }
+
+    /// <summary>Monte Carlo prediction of two examples with 30 samples: every output must vary between the samples.</summary>
+    internal static void AssertFreshNoisePerSample(ICompiledNetwork net, ulong inputSeed)
+    {
+        float[] x = TestData.Gaussian(2 * net.InputSize, seed: inputSeed);
+        var mean = new float[2 * net.OutputSize];
+        var spread = new float[mean.Length];
+        net.PredictSamples(x, 30, mean, spread, batchSize: 2);
+        Assert.All(spread, s => Assert.True(s > 1e-3f, $"standard deviation {s}: the samples did not differ"));
     }
 
     internal static void AssertClose(float[] expected, float[] actual)

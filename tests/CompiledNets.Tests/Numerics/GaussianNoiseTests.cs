@@ -73,12 +73,5 @@ public class GaussianNoiseTests(ITestOutputHelper output)
 
     [Fact]
     public void Monte_Carlo_prediction_draws_fresh_noise_for_every_sample()
-    {
-        var net = new GaussianNoiseNet(maxBatchSize: 2, seed: 5);
-        float[] x = TestData.Gaussian(2 * GaussianNoiseNet.InputSize, seed: 40);
-        var mean = new float[2 * GaussianNoiseNet.OutputSize];
-        var spread = new float[mean.Length];
-        net.PredictSamples(x, 30, mean, spread, batchSize: 2);
-        Assert.All(spread, s => Assert.True(s > 1e-3f, $"standard deviation {s}: the samples did not differ"));
-    }
+        => GaussianDropoutTests.AssertFreshNoisePerSample(new GaussianNoiseNet(maxBatchSize: 2, seed: 5), inputSeed: 40);
 }

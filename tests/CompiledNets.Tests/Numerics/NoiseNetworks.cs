@@ -34,8 +34,8 @@ public partial class GaussianDropoutStatisticsNet;
 [GaussianDropout(0.2)]
 [Dense(64, Activation.ReLU)]
 [GaussianNoise(0.1)]
-[Dense(32, Activation.ReLU)]
-[GaussianDropout(0.5)]
+[Dense(32, Activation.SELU)]
+[AlphaDropout(0.1)]
 [Dense(10)]
 public partial class AllocationNoiseNet;
 
@@ -76,3 +76,28 @@ public partial class SeluNet;
 [Conv2D(2, 2, Activation.SELU)]
 [Dense(2)]
 public partial class SeluImageNet;
+
+/// <summary>Alpha dropout on the input and after a SELU Dense.</summary>
+[Network(7)]
+[AlphaDropout(0.1)]
+[Dense(9, Activation.SELU)]
+[AlphaDropout(0.2)]
+[Dense(4)]
+public partial class AlphaDropoutNet;
+
+/// <summary>Alpha dropout per element after a SELU convolution, regression.</summary>
+[Network(2, 5, 5, Loss = LossFunction.MeanSquaredError)]
+[Conv2D(3, 3, Activation.SELU)]
+[AlphaDropout(0.25)]
+[Conv2D(2, 2, Activation.SELU)]
+[Dense(2)]
+public partial class AlphaDropoutImageNet;
+
+/// <summary>
+/// Alpha dropout on a 64-wide input and a Dense read-out that the tests set to the identity, so that the network's output
+/// is the dropout's output.
+/// </summary>
+[Network(64, Loss = LossFunction.MeanSquaredError)]
+[AlphaDropout(0.2)]
+[Dense(64)]
+public partial class AlphaDropoutStatisticsNet;

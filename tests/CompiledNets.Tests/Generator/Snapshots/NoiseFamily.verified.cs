@@ -4,7 +4,7 @@
 
 namespace Samples;
 
-/// <summary>A compiled network: 1×6×6 images → Conv2D(2, 3, ReLU) → GaussianDropout(0.25) → Dense(8, Tanh) → GaussianDropout(0.5) → Dense(5, ReLU) → GaussianNoise(0.1) → Dense(3), softmax cross-entropy.</summary>
+/// <summary>A compiled network: 1×6×6 images → Conv2D(2, 3, ReLU) → GaussianDropout(0.25) → Dense(8, Tanh) → GaussianDropout(0.5) → Dense(5, ReLU) → GaussianNoise(0.1) → Dense(4, SELU) → AlphaDropout(0.2) → Dense(3), softmax cross-entropy.</summary>
 partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::CompiledNets.IClassifierNetwork
 {
     /// <summary>Values per input example.</summary>
@@ -12,7 +12,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     /// <summary>Values per output example.</summary>
     public const int OutputSize = 3;
     /// <summary>Number of trainable parameters: the length of <see cref="Parameters"/>.</summary>
-    public const int ParameterCount = 347;
+    public const int ParameterCount = 368;
 
     // The widest row any buffer holds, for the size check in the constructor.
     private const int WidestLayer = 36;
@@ -23,21 +23,26 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     private readonly float[] _input; // [maxBatchSize, 36] copy of the last Forward's inputs, 1×6×6 images
     private readonly float[] _conv1; // [maxBatchSize, 32] Conv 1 output, 2×4×4, ReLU
     private readonly float[] _dConv1; // [maxBatchSize, 32] d(loss)/d(Conv 1 output), then d(loss)/d(pre-activation)
-    private readonly float[] _gaussianDropout1Mask; // [maxBatchSize, 32] Gaussian dropout 1 noise: ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
+    private readonly float[] _gaussianDropout1Mask; // [maxBatchSize, 32] Gaussian dropout 1 mask: ε ~ N(1, 0.57735026²) per unit while training, 1 at inference
     private readonly float[] _gaussianDropout1; // [maxBatchSize, 32] Gaussian dropout 1 output
     private readonly float[] _dGaussianDropout1; // [maxBatchSize, 32] d(loss)/d(Gaussian dropout 1 output)
     private readonly float[] _dense1; // [maxBatchSize, 8] Dense 1 output, Tanh
     private readonly float[] _dDense1; // [maxBatchSize, 8] d(loss)/d(Dense 1 output), then d(loss)/d(pre-activation)
-    private readonly float[] _gaussianDropout2Mask; // [maxBatchSize, 8] Gaussian dropout 2 noise: ε ~ N(1, 1²) per unit while training, 1 at inference
+    private readonly float[] _gaussianDropout2Mask; // [maxBatchSize, 8] Gaussian dropout 2 mask: ε ~ N(1, 1²) per unit while training, 1 at inference
     private readonly float[] _gaussianDropout2; // [maxBatchSize, 8] Gaussian dropout 2 output
     private readonly float[] _dGaussianDropout2; // [maxBatchSize, 8] d(loss)/d(Gaussian dropout 2 output)
     private readonly float[] _dense2; // [maxBatchSize, 5] Dense 2 output, ReLU
     private readonly float[] _dDense2; // [maxBatchSize, 5] d(loss)/d(Dense 2 output), then d(loss)/d(pre-activation)
-    private readonly float[] _gaussianNoise1Mask; // [maxBatchSize, 5] Gaussian noise 1 noise: adds N(0, 0.1²) per unit while training, identity at inference
+    private readonly float[] _gaussianNoise1Mask; // [maxBatchSize, 5] Gaussian noise 1 mask: adds N(0, 0.1²) per unit while training, identity at inference
     private readonly float[] _gaussianNoise1; // [maxBatchSize, 5] Gaussian noise 1 output
     private readonly float[] _dGaussianNoise1; // [maxBatchSize, 5] d(loss)/d(Gaussian noise 1 output)
-    private readonly float[] _dense3; // [maxBatchSize, 3] Dense 3 output, no activation
-    private readonly float[] _dDense3; // [maxBatchSize, 3] d(loss)/d(Dense 3 output), then d(loss)/d(pre-activation)
+    private readonly float[] _dense3; // [maxBatchSize, 4] Dense 3 output, SELU
+    private readonly float[] _dDense3; // [maxBatchSize, 4] d(loss)/d(Dense 3 output), then d(loss)/d(pre-activation)
+    private readonly float[] _alphaDropout1Mask; // [maxBatchSize, 4] Alpha dropout 1 mask: rate 0.2: kept units a·x + b, dropped ones a·α′ + b = -1.2361598 (a = 0.87890357, b = 0.30903995); mask a where kept, 0 where dropped; identity at inference
+    private readonly float[] _alphaDropout1; // [maxBatchSize, 4] Alpha dropout 1 output
+    private readonly float[] _dAlphaDropout1; // [maxBatchSize, 4] d(loss)/d(Alpha dropout 1 output)
+    private readonly float[] _dense4; // [maxBatchSize, 3] Dense 4 output, no activation
+    private readonly float[] _dDense4; // [maxBatchSize, 3] d(loss)/d(Dense 4 output), then d(loss)/d(pre-activation)
     private readonly float[] _sampleProbabilities; // [maxBatchSize, OutputSize] one Monte Carlo sample, for PredictSamples
     private global::CompiledNets.Randomness.SplitMix64 _masks; // dropout mask stream, restarted by Reseed
     private int _batchSize; // examples in the last Forward; 0 before the first
@@ -71,15 +76,21 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         _gaussianNoise1Mask = new float[maxBatchSize * 5];
         _gaussianNoise1 = new float[maxBatchSize * 5];
         _dGaussianNoise1 = new float[maxBatchSize * 5];
-        _dense3 = new float[maxBatchSize * 3];
-        _dDense3 = new float[maxBatchSize * 3];
+        _dense3 = new float[maxBatchSize * 4];
+        _dDense3 = new float[maxBatchSize * 4];
+        _alphaDropout1Mask = new float[maxBatchSize * 4];
+        _alphaDropout1 = new float[maxBatchSize * 4];
+        _dAlphaDropout1 = new float[maxBatchSize * 4];
+        _dense4 = new float[maxBatchSize * 3];
+        _dDense4 = new float[maxBatchSize * 3];
         _sampleProbabilities = new float[maxBatchSize * OutputSize];
 
         var weights = global::CompiledNets.Kernels.Init.CreateWeightStream(seed);
         global::CompiledNets.Kernels.Init.HeNormal(Conv1Weights, fanIn: 9, ref weights);
         global::CompiledNets.Kernels.Init.GlorotUniform(Dense1Weights, fanIn: 32, fanOut: 8, ref weights);
         global::CompiledNets.Kernels.Init.HeNormal(Dense2Weights, fanIn: 8, ref weights);
-        global::CompiledNets.Kernels.Init.GlorotUniform(Dense3Weights, fanIn: 5, fanOut: 3, ref weights);
+        global::CompiledNets.Kernels.Init.GlorotUniform(Dense3Weights, fanIn: 5, fanOut: 4, ref weights);
+        global::CompiledNets.Kernels.Init.GlorotUniform(Dense4Weights, fanIn: 4, fanOut: 3, ref weights);
         _masks = global::CompiledNets.Kernels.Dropout.CreateMaskStream(seed);
     }
 
@@ -124,8 +135,10 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         new("dense1.bias", 276, 8),
         new("dense2.weight", 284, 8, 5),
         new("dense2.bias", 324, 5),
-        new("dense3.weight", 329, 5, 3),
-        new("dense3.bias", 344, 3),
+        new("dense3.weight", 329, 5, 4),
+        new("dense3.bias", 349, 4),
+        new("dense4.weight", 353, 4, 3),
+        new("dense4.bias", 365, 3),
     };
 
     /// <summary>The declared layers in order: kind, shapes, activation, dropout settings, parameter tensors.</summary>
@@ -139,7 +152,9 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         new("gaussianDropout2", "GaussianDropout", new[] { 8 }, new[] { 8 }, "ε ~ N(1, 1)", dropoutRate: 0.5, scaling: global::CompiledNets.DropoutScaling.Inverted),
         new("dense2", "Dense", new[] { 8 }, new[] { 5 }, "", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
         new("gaussianNoise1", "GaussianNoise", new[] { 5 }, new[] { 5 }, "stddev 0.1"),
-        new("dense3", "Dense", new[] { 5 }, new[] { 3 }, "", parameters: new[] { s_parameterTensors[6], s_parameterTensors[7] }),
+        new("dense3", "Dense", new[] { 5 }, new[] { 4 }, "", activation: global::CompiledNets.Activation.SELU, parameters: new[] { s_parameterTensors[6], s_parameterTensors[7] }),
+        new("alphaDropout1", "AlphaDropout", new[] { 4 }, new[] { 4 }, "a = 0.87890357, b = 0.30903995", dropoutRate: 0.2, scaling: global::CompiledNets.DropoutScaling.Inverted),
+        new("dense4", "Dense", new[] { 4 }, new[] { 3 }, "", parameters: new[] { s_parameterTensors[8], s_parameterTensors[9] }),
     };
 
     /// <summary>A table of the layers (name and kind, output shape, parameters, settings) and the total, like Keras' <c>model.summary()</c>.</summary>
@@ -174,11 +189,17 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
     private global::System.Span<float> Dense2WeightGradients => new(_gradients, 284, 40);
     private global::System.Span<float> Dense2BiasGradients => new(_gradients, 324, 5);
 
-    // Dense 3: weights [5, 3] at 329, bias [3] at 344.
-    private global::System.Span<float> Dense3Weights => new(_parameters, 329, 15);
-    private global::System.Span<float> Dense3Bias => new(_parameters, 344, 3);
-    private global::System.Span<float> Dense3WeightGradients => new(_gradients, 329, 15);
-    private global::System.Span<float> Dense3BiasGradients => new(_gradients, 344, 3);
+    // Dense 3: weights [5, 4] at 329, bias [4] at 349.
+    private global::System.Span<float> Dense3Weights => new(_parameters, 329, 20);
+    private global::System.Span<float> Dense3Bias => new(_parameters, 349, 4);
+    private global::System.Span<float> Dense3WeightGradients => new(_gradients, 329, 20);
+    private global::System.Span<float> Dense3BiasGradients => new(_gradients, 349, 4);
+
+    // Dense 4: weights [4, 3] at 353, bias [3] at 365.
+    private global::System.Span<float> Dense4Weights => new(_parameters, 353, 12);
+    private global::System.Span<float> Dense4Bias => new(_parameters, 365, 3);
+    private global::System.Span<float> Dense4WeightGradients => new(_gradients, 353, 12);
+    private global::System.Span<float> Dense4BiasGradients => new(_gradients, 365, 3);
 
     // Conv 1: 1×6×6 -> 2×4×4, 3×3 kernel, stride 1, valid padding, ReLU.
     private static readonly global::CompiledNets.Kernels.Conv2DGeometry s_conv1 = new(channels: 1, height: 6, width: 6, filters: 2, kernelSize: 3, stride: 1, padTop: 0, padLeft: 0, outHeight: 4, outWidth: 4);
@@ -200,7 +221,8 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         0 => _gaussianDropout1Mask,
         1 => _gaussianDropout2Mask,
         2 => _gaussianNoise1Mask,
-        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, "This network has 3 dropout layer(s)."),
+        3 => _alphaDropout1Mask,
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index), index, "This network has 4 dropout layer(s)."),
     };
 
     /// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>
@@ -272,11 +294,29 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
             dense2.CopyTo(gaussianNoise1);
         }
 
-        // Dense 3: 5 -> 3, no activation
-        var dense3 = Rows(_dense3, 3);
-        global::CompiledNets.Kernels.Dense.Forward(dense3, gaussianNoise1, Dense3Weights, Dense3Bias, batchSize, 5, 3, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
+        // Dense 3: 5 -> 4, SELU
+        var dense3 = Rows(_dense3, 4);
+        global::CompiledNets.Kernels.Dense.Forward(dense3, gaussianNoise1, Dense3Weights, Dense3Bias, batchSize, 5, 4, global::CompiledNets.Activation.SELU, weightsFinite: _parametersFinite, threads: _threads);
 
-        return dense3;
+        // Alpha dropout 1: after Dense 3, rate 0.2: kept units a·x + b, dropped ones a·α′ + b = -1.2361598 (a = 0.87890357, b = 0.30903995); mask a where kept, 0 where dropped; identity at inference
+        var alphaDropout1 = Rows(_alphaDropout1, 4);
+        if (training)
+        {
+            var mask = Rows(_alphaDropout1Mask, 4);
+            if (sampleMasks)
+                global::CompiledNets.Kernels.Dropout.SampleMask(mask, keepProbability: 0.8f, keptValue: 0.87890357f, ref _masks);
+            global::CompiledNets.Kernels.AlphaDropout.Forward(alphaDropout1, dense3, mask, shift: 0.30903995f, dropped: -1.2361598f);
+        }
+        else
+        {
+            dense3.CopyTo(alphaDropout1);
+        }
+
+        // Dense 4: 4 -> 3, no activation
+        var dense4 = Rows(_dense4, 3);
+        global::CompiledNets.Kernels.Dense.Forward(dense4, alphaDropout1, Dense4Weights, Dense4Bias, batchSize, 4, 3, global::CompiledNets.Activation.None, weightsFinite: _parametersFinite, threads: _threads);
+
+        return dense4;
     }
 
     /// <summary>Mean cross-entropy of the last Forward over its batch; <paramref name="labels"/> holds one class index per example.</summary>
@@ -285,7 +325,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
-        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense3, OutputSize), labels, _batchSize, OutputSize);
+        return global::CompiledNets.Kernels.SoftmaxCrossEntropy.Loss(Rows(_dense4, OutputSize), labels, _batchSize, OutputSize);
     }
 
     /// <summary>
@@ -301,15 +341,34 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         // Loss: d(mean cross-entropy)/d(logits) = (softmax - one-hot) / batchSize
-        var dDense3 = Rows(_dDense3, 3);
-        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense3, Rows(_dense3, OutputSize), labels, batchSize, OutputSize);
+        var dDense4 = Rows(_dDense4, 3);
+        global::CompiledNets.Kernels.SoftmaxCrossEntropy.Backward(dDense4, Rows(_dense4, OutputSize), labels, batchSize, OutputSize);
 
-        // Dense 3: 5 -> 3, no activation
-        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense3WeightGradients, Dense3BiasGradients, dDense3, Rows(_gaussianNoise1, 5), batchSize, 5, 3, threads: _threads);
+        // Dense 4: 4 -> 3, no activation
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense4WeightGradients, Dense4BiasGradients, dDense4, Rows(_alphaDropout1, 4), batchSize, 4, 3, threads: _threads);
+
+        // Back through Dense 4's weights
+        var dAlphaDropout1 = Rows(_dAlphaDropout1, 4);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dAlphaDropout1, dDense4, Dense4Weights, batchSize, 4, 3, weightsFinite: _parametersFinite, threads: _threads);
+
+        // Alpha dropout 1: the gradient is multiplied by the mask Forward used
+        var dDense3 = Rows(_dDense3, 4);
+        if (_training)
+        {
+            global::System.Numerics.Tensors.TensorPrimitives.Multiply(dAlphaDropout1, Rows(_alphaDropout1Mask, 4), dDense3);
+        }
+        else
+        {
+            dAlphaDropout1.CopyTo(dDense3);
+        }
+
+        // Dense 3: 5 -> 4, SELU
+        global::CompiledNets.Kernels.Activations.SELUBackward(dDense3, Rows(_dense3, 4));
+        global::CompiledNets.Kernels.Dense.BackwardParameters(Dense3WeightGradients, Dense3BiasGradients, dDense3, Rows(_gaussianNoise1, 5), batchSize, 5, 4, threads: _threads);
 
         // Back through Dense 3's weights
         var dGaussianNoise1 = Rows(_dGaussianNoise1, 5);
-        global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianNoise1, dDense3, Dense3Weights, batchSize, 5, 3, weightsFinite: _parametersFinite, threads: _threads);
+        global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianNoise1, dDense3, Dense3Weights, batchSize, 5, 4, weightsFinite: _parametersFinite, threads: _threads);
 
         // Gaussian noise 1: the gradient passes through unchanged
         var dDense2 = Rows(_dDense2, 5);
@@ -323,7 +382,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         var dGaussianDropout2 = Rows(_dGaussianDropout2, 8);
         global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianDropout2, dDense2, Dense2Weights, batchSize, 8, 5, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Gaussian dropout 2: the gradient is multiplied by the same noise as in Forward
+        // Gaussian dropout 2: the gradient is multiplied by the mask Forward used
         var dDense1 = Rows(_dDense1, 8);
         if (_training)
         {
@@ -342,7 +401,7 @@ partial class NoiseFamilyNet : global::CompiledNets.ICompiledNetwork, global::Co
         var dGaussianDropout1 = Rows(_dGaussianDropout1, 32);
         global::CompiledNets.Kernels.Dense.BackwardInput(dGaussianDropout1, dDense1, Dense1Weights, batchSize, 32, 8, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Gaussian dropout 1: the gradient is multiplied by the same noise as in Forward
+        // Gaussian dropout 1: the gradient is multiplied by the mask Forward used
         var dConv1 = Rows(_dConv1, 32);
         if (_training)
         {
