@@ -74,4 +74,24 @@ public class GaussianNoiseTests(ITestOutputHelper output)
     [Fact]
     public void Monte_Carlo_prediction_draws_fresh_noise_for_every_sample()
         => GaussianDropoutTests.AssertFreshNoisePerSample(new GaussianNoiseNet(maxBatchSize: 2, seed: 5), inputSeed: 40);
+
+    [Fact]
+    public void Layers_and_Summary_describe_each_noise_layer()
+    {
+        var net = new AllocationNoiseNet(maxBatchSize: 1, seed: 1);
+        LayerInfo gaussianDropout = Assert.Single(net.Layers, l => l.Kind == "GaussianDropout");
+        Assert.Equal("gaussianDropout1", gaussianDropout.Name);
+        Assert.Equal(0.2, gaussianDropout.DropoutRate);
+        Assert.Equal(new[] { 4, 10, 10 }, gaussianDropout.OutputShape);
+        LayerInfo noise = Assert.Single(net.Layers, l => l.Kind == "GaussianNoise");
+        Assert.Equal("stddev 0.1", noise.Details);
+        Assert.Equal(new[] { 64 }, noise.InputShape);
+        LayerInfo alpha = Assert.Single(net.Layers, l => l.Kind == "AlphaDropout");
+        Assert.Equal(0.1, alpha.DropoutRate);
+        Assert.Equal(Activation.SELU, net.Layers[System.Linq.Enumerable.ToList(net.Layers).IndexOf(alpha) - 1].Activation);
+        string summary = net.Summary();
+        Assert.Contains("gaussianDropout1 (GaussianDropout)", summary, StringComparison.Ordinal);
+        Assert.Contains("stddev 0.1", summary, StringComparison.Ordinal);
+        Assert.Contains("alphaDropout1 (AlphaDropout)", summary, StringComparison.Ordinal);
+    }
 }
