@@ -112,12 +112,22 @@ internal static class Descriptors
         "Weights do not fit the declaration",
         "The weights file '{0}' does not fit '{1}': {2}");
 
+    public static readonly DiagnosticDescriptor NoiseStdDevInvalid = Error("CNN0026",
+        "Noise standard deviation out of range",
+        "The standard deviation of [GaussianNoise] must be finite and not negative (as a float), but is {0}");
+
+    public static readonly DiagnosticDescriptor AlphaDropoutWithoutSelu = new("CNN0027",
+        "AlphaDropout after a layer that is not SELU",
+        "[AlphaDropout] follows {0}: its correction keeps the mean 0 and variance 1 of self-normalizing SELU outputs, and sets dropped units to SELU's saturation value −λα; after other values it shifts and scales them wrongly. Use Activation.SELU on the layer before, or [Dropout].",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
+        NoiseStdDevInvalid, AlphaDropoutWithoutSelu,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

@@ -48,14 +48,15 @@ internal sealed record DropoutLayerModel(double Rate, ScalingKind Scaling) : Lay
 /// </summary>
 internal sealed class DropoutPlan
 {
-    public DropoutPlan(string title, string output, string mask, int width, int maskWidth, double rate, ScalingKind scaling, string what = "units")
+    public DropoutPlan(string title, string output, string mask, int width, int maskWidth, double rate, ScalingKind scaling, string what = "units",
+        string? maskDescription = null)
     {
         Title = title;
         Rate = rate;
         Inverted = scaling == ScalingKind.Inverted;
         What = what;
         string scaled = Inverted ? $"kept {what} scaled by 1/p" : $"kept {what} unscaled";
-        Mask = new Buffer(mask, maskWidth, $"{title} mask: {scaled}, 0 where dropped");
+        Mask = new Buffer(mask, maskWidth, maskDescription ?? $"{title} mask: {scaled}, 0 where dropped");
         Output = new Buffer(output, width, $"{title} output");
     }
 

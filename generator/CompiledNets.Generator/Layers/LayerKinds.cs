@@ -16,6 +16,9 @@ internal static class LayerKinds
         new Conv2DKind(),
         new MaxPool2DKind(),
         new SpatialDropoutKind(),
+        new GaussianDropoutKind(),
+        new GaussianNoiseKind(),
+        new AlphaDropoutKind(),
     ];
 
     private static readonly Dictionary<string, LayerKind> s_byAttribute = All.ToDictionary(k => k.AttributeName);

@@ -9,6 +9,7 @@ internal enum ActivationKind
     ReLU = 1,
     Tanh = 2,
     Sigmoid = 3,
+    SELU = 4,
 }
 
 internal enum LossKind

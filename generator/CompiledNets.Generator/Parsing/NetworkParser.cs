@@ -92,14 +92,14 @@ internal static class NetworkParser
         if (anyParameters && loss == LossKind.SoftmaxCrossEntropy && shape.Size == 1)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooFewClasses, lastLocation ?? nameLocation, shape.Size));
 
-        if (diagnostics.Count == 0 && !compilerErrors)
+        if (!HasErrors(diagnostics) && !compilerErrors)
         {
             decimal parameters = CountParameters(input, layers);
             if (parameters > MaxArrayLength)
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, networkLocation, symbol.Name, parameters, MaxArrayLength));
         }
 
-        NetworkModel? model = diagnostics.Count == 0 && !compilerErrors
+        NetworkModel? model = !HasErrors(diagnostics) && !compilerErrors
             ? new NetworkModel(
                 NamespaceOf(symbol),
                 symbol.Name,
@@ -211,4 +211,8 @@ internal static class NetworkParser
 
     private static Location? LocationOf(AttributeData attribute, CancellationToken cancellationToken) =>
         attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
+
+    /// <summary>Whether any of <paramref name="diagnostics"/> is an error: warnings (CNN0027) leave the network generated.</summary>
+    private static bool HasErrors(List<DiagnosticInfo> diagnostics) =>
+        diagnostics.Any(d => Descriptors.ById(d.DescriptorId).DefaultSeverity == DiagnosticSeverity.Error);
 }

@@ -12,4 +12,10 @@ public enum Activation
     Tanh = 2,
     /// <summary>Logistic sigmoid, <c>1 / (1 + e^-x)</c>.</summary>
     Sigmoid = 3,
+    /// <summary>
+    /// Scaled exponential linear unit (Klambauer et al. 2017), <c>λ·x</c> for <c>x &gt; 0</c> and <c>λα·(eˣ − 1)</c>
+    /// otherwise, with PyTorch's λ = 1.0507009873554805 and α = 1.6732632423543772; the activation
+    /// <see cref="AlphaDropoutAttribute"/> is made for.
+    /// </summary>
+    SELU = 4,
 }

@@ -7,11 +7,85 @@ namespace CompiledNets.Kernels;
 
 /// <summary>
 /// Activations applied in place, and their backward passes. Each backward takes the activation's
-/// <b>output</b> <c>y</c> (all three derivatives are cheap functions of it) and turns the gradient with
+/// <b>output</b> <c>y</c> (every derivative is a cheap function of it) and turns the gradient with
 /// respect to <c>y</c> into the gradient with respect to the pre-activation, in place.
 /// </summary>
+/// <remarks>
+/// Every activation's math lives in this file, in the forms the kernels need: spans (the public methods and
+/// <see cref="Apply"/>), scalars (<see cref="Backward"/>, <see cref="SeluDerivative(float)"/>) and vectors of every width
+/// (<see cref="ActivationMath{TV, TS}"/>, which the matrix product's epilogues call).
+/// </remarks>
 public static class Activations
 {
+    /// <summary>SELU's scale λ (Klambauer et al. 2017; PyTorch's value).</summary>
+    public const float SeluLambda = 1.0507009873554805f;
+
+    /// <summary>SELU's α (Klambauer et al. 2017; PyTorch's value).</summary>
+    public const float SeluAlpha = 1.6732632423543772f;
+
+    /// <summary>λ·α: −λα is SELU's limit at −∞, the value AlphaDropout gives a dropped unit.</summary>
+    public const float SeluLambdaAlpha = (float)(1.0507009873554805 * 1.6732632423543772);
+
+    /// <summary>Chunk of the SELU forward's stack scratch.</summary>
+    private const int SeluChunk = 256;
+
+    /// <summary><c>x = λ·x</c> for <c>x &gt; 0</c>, <c>λα·(eˣ − 1)</c> otherwise (scaled exponential linear unit).</summary>
+    public static void SELU(Span<float> x)
+    {
+        Span<float> scratch = stackalloc float[SeluChunk];
+        for (int start = 0; start < x.Length; start += SeluChunk)
+        {
+            Span<float> part = x.Slice(start, Math.Min(SeluChunk, x.Length - start));
+            Span<float> negative = scratch.Slice(0, part.Length);
+            TensorPrimitives.Min(part, 0f, negative);
+            TensorPrimitives.Exp(negative, negative);
+            TensorPrimitives.Add(negative, -1f, negative);
+            TensorPrimitives.Multiply(negative, SeluLambdaAlpha, negative);
+            TensorPrimitives.Max(part, 0f, part);
+            TensorPrimitives.Multiply(part, SeluLambda, part);
+            TensorPrimitives.Add(part, negative, part);
+        }
+    }
+
+    /// <summary>SELU's derivative from its output: λ where <c>y &gt; 0</c>, <c>y + λα</c> (= λα·eˣ) elsewhere.</summary>
+    public static float SeluDerivative(float y) => y > 0f ? SeluLambda : y + SeluLambdaAlpha;
+
+    /// <summary><see cref="SeluDerivative(float)"/> on every lane of a vector of any width.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static TV SeluDerivative<TV, TS>(TV y) where TV : unmanaged where TS : ISimd<TV>
+    {
+        TV below = TS.Add(y, TS.Broadcast(SeluLambdaAlpha));
+        // λ where y > 0, plus (y + λα) where it is not.
+        return TS.Add(TS.WherePositive(y, TS.Broadcast(SeluLambda)), TS.Subtract(below, TS.WherePositive(y, below)));
+    }
+
+    /// <summary><c>d = d · SELU'(y)</c>: λ where <c>y &gt; 0</c>, <c>y + λα</c> elsewhere.</summary>
+    public static unsafe void SELUBackward(Span<float> d, ReadOnlySpan<float> y)
+    {
+        CheckSameLength(d, y);
+        fixed (float* pd = d, py = y)
+        {
+            int i = Simd.Level switch
+            {
+                SimdLevel.Vector512 => SeluBackward<System.Runtime.Intrinsics.Vector512<float>, Simd512>(pd, py, d.Length),
+                SimdLevel.Vector256 => SeluBackward<System.Runtime.Intrinsics.Vector256<float>, Simd256>(pd, py, d.Length),
+                SimdLevel.Vector128 => SeluBackward<System.Runtime.Intrinsics.Vector128<float>, Simd128>(pd, py, d.Length),
+                _ => 0,
+            };
+            for (; i < d.Length; i++)
+                pd[i] *= SeluDerivative(py[i]);
+        }
+    }
+
+    /// <summary>Whole vectors of <see cref="SELUBackward"/>; returns how many elements it did.</summary>
+    private static unsafe int SeluBackward<TV, TS>(float* d, float* y, int length) where TV : unmanaged where TS : ISimd<TV>
+    {
+        int i = 0;
+        for (; i <= length - TS.Width; i += TS.Width)
+            TS.Store(d + i, TS.Multiply(TS.Load(d + i), SeluDerivative<TV, TS>(TS.Load(y + i))));
+        return i;
+    }
+
     /// <summary><c>x = max(0, x)</c>.</summary>
     public static void ReLU(Span<float> x) => TensorPrimitives.Max(x, 0f, x);
 
@@ -85,6 +159,7 @@ public static class Activations
             case Activation.ReLU: ReLU(x); break;
             case Activation.Tanh: Tanh(x); break;
             case Activation.Sigmoid: Sigmoid(x); break;
+            case Activation.SELU: SELU(x); break;
             default: throw Unknown(activation);
         }
     }
@@ -100,6 +175,7 @@ public static class Activations
         Activation.ReLU => y > 0f ? g : 0f,
         Activation.Tanh => g * (1f - y * y),
         Activation.Sigmoid => g * y * (1f - y),
+        Activation.SELU => g * SeluDerivative(y),
         _ => ThrowUnknown<float>(activation),
     };
 
@@ -111,7 +187,7 @@ public static class Activations
 
     /// <summary>Whether the functions here (and so every kernel) know <paramref name="activation"/>.</summary>
     internal static bool IsKnown(Activation activation) =>
-        activation is Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid;
+        activation is Activation.None or Activation.ReLU or Activation.Tanh or Activation.Sigmoid or Activation.SELU;
 
     internal static InvalidOperationException Unknown(Activation activation) =>
         new($"The kernels have no activation {activation}.");
@@ -154,4 +230,8 @@ internal static class ActivationMath<TV, TS> where TV : unmanaged where TS : ISi
     /// <summary>The vector form of <see cref="Activations.Backward"/> for the sigmoid: <c>g · y · (1 − y)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV SigmoidBackward(TV g, TV y) => TS.Multiply(TS.Multiply(g, y), TS.Subtract(TS.Broadcast(1f), y));
+
+    /// <summary>The vector form of <see cref="Activations.Backward"/> for SELU: <c>g · SELU′(y)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV SELUBackward(TV g, TV y) => TS.Multiply(g, Activations.SeluDerivative<TV, TS>(y));
 }

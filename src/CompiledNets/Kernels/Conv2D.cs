@@ -72,7 +72,7 @@ public static unsafe class Conv2D
     /// <param name="bias">[F].</param>
     /// <param name="batch">Examples (0 or more).</param>
     /// <param name="geometry">The convolution's shape.</param>
-    /// <param name="activation">Applied to each output: <see cref="Activation.None"/>, ReLU, Tanh or Sigmoid.</param>
+    /// <param name="activation">Applied to each output: <see cref="Activation.None"/>, ReLU, Tanh, Sigmoid or SELU.</param>
     /// <param name="threads">Threads to split the examples between (at least 1).</param>
     /// <exception cref="ArgumentException">A span is too short (the exception names it), or the geometry is <c>default</c>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, <paramref name="threads"/> below 1, or the activation unknown.</exception>

@@ -721,6 +721,7 @@ internal static unsafe class Gemm
                     case Activation.ReLU: g = ActivationMath<TV, TS>.ReLUBackward(g, TL.Load(job.ActivationOutput + at, lanes)); break;
                     case Activation.Tanh: g = ActivationMath<TV, TS>.TanhBackward(g, TL.Load(job.ActivationOutput + at, lanes)); break;
                     case Activation.Sigmoid: g = ActivationMath<TV, TS>.SigmoidBackward(g, TL.Load(job.ActivationOutput + at, lanes)); break;
+                    case Activation.SELU: g = ActivationMath<TV, TS>.SELUBackward(g, TL.Load(job.ActivationOutput + at, lanes)); break;
                 }
                 TL.Store(job.C + at, g, lanes);
             }
@@ -1065,7 +1066,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>
-        /// Tanh and Sigmoid (forward): the tiles stored the plain product; here bias, activation (through
+        /// Tanh, Sigmoid and SELU (forward): the tiles stored the plain product; here bias, activation (through
         /// <see cref="TensorPrimitives"/>) and dropout are applied to the finished rows, still in cache.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

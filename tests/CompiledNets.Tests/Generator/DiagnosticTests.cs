@@ -24,6 +24,8 @@ public class DiagnosticTests
         { "CNN0005", "Dropout(1)", "[Network(4)] [Dense(3)] [Dropout(1)] [Dense(2)] public partial class RateOneNet;" },
         { "CNN0005", "Dropout(-0.1)", "[Network(4)] [Dropout(-0.1)] [Dense(2)] public partial class NegativeRateNet;" },
         { "CNN0005", "Dropout(double.NaN)", "[Network(4)] [Dense(3)] [Dropout(double.NaN)] [Dense(2)] public partial class NaNRateNet;" },
+        { "CNN0005", "GaussianDropout(1)", "[Network(4)] [Dense(3)] [GaussianDropout(1)] [Dense(2)] public partial class GaussianRateOneNet;" },
+        { "CNN0005", "GaussianDropout(-0.5)", "[Network(4)] [GaussianDropout(-0.5)] [Dense(2)] public partial class GaussianNegativeRateNet;" },
         { "CNN0006", "Dropout(0.2)", "[Network(4)] [Dense(3)] [Dropout(0.5)] [Dropout(0.2)] [Dense(2)] public partial class TwoDropoutsNet;" },
         { "CNN0006", "Dropout(0.3)", "[Network(4)] [Dropout(0.1)] [Dropout(0.3)] [Dense(2)] public partial class TwoInputDropoutsNet;" },
         { "CNN0007", "Dense(2)", "[Network(4)] [Dense(3)] public partial class SplitNet; [Dense(2)] public partial class SplitNet;" },
@@ -66,10 +68,58 @@ public class DiagnosticTests
         { "CNN0021", "SpatialDropout(0.25)", "[Network(1, 8, 8)] [Conv2D(2, 3)] [Dense(4)] [SpatialDropout(0.25)] [Dense(2)] public partial class SpatialAfterDenseNet;" },
         { "CNN0021", "Dropout(0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3)] [SpatialDropout(0.2)] [Dropout(0.5)] [Dense(2)] public partial class DropoutAfterSpatialNet;" },
         { "CNN0021", "SpatialDropout(0.3)", "[Network(1, 8, 8)] [Conv2D(2, 3)] [Dropout(0.2)] [SpatialDropout(0.3)] [Dense(2)] public partial class SpatialAfterDropoutNet;" },
+        { "CNN0021", "GaussianDropout(0.5)", "[Network(4)] [Dense(3)] [Dropout(0.2)] [GaussianDropout(0.5)] [Dense(2)] public partial class GaussianAfterDropoutNet;" },
+        { "CNN0021", "Dropout(0.2)", "[Network(4)] [GaussianDropout(0.5)] [Dropout(0.2)] [Dense(2)] public partial class DropoutAfterGaussianNet;" },
         { "CNN0022", "Network(0, 28, 28)", "[Network(0, 28, 28)] [Dense(2)] public partial class NoChannelsNet;" },
         { "CNN0023", "Network(4, Weights = \"none.safetensors\")", "[Network(4, Weights = \"none.safetensors\")] [Dense(2)] public partial class NoWeightsFileNet;" },
+        { "CNN0026", "GaussianNoise(-0.1)", "[Network(4)] [GaussianNoise(-0.1)] [Dense(2)] public partial class NegativeNoiseNet;" },
+        { "CNN0026", "GaussianNoise(double.NaN)", "[Network(4)] [Dense(3)] [GaussianNoise(double.NaN)] [Dense(2)] public partial class NaNNoiseNet;" },
+        { "CNN0026", "GaussianNoise(double.PositiveInfinity)", "[Network(4)] [Dense(3)] [GaussianNoise(double.PositiveInfinity)] [Dense(2)] public partial class InfiniteNoiseNet;" },
+        { "CNN0026", "GaussianNoise(1e300)", "[Network(4)] [GaussianNoise(1e300)] [Dense(2)] public partial class FloatOverflowNoiseNet;" },
+        { "CNN0005", "AlphaDropout(1)", "[Network(4)] [AlphaDropout(1)] [Dense(2)] public partial class AlphaRateOneNet;" },
+        { "CNN0021", "AlphaDropout(0.1)", "[Network(4)] [Dense(3, Activation.SELU)] [Dropout(0.2)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterDropoutNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
     };
+
+    /// <summary>(id, the source text the warning must point at, the declaration): warned about, and still generated.</summary>
+    public static readonly TheoryData<string, string, string> WarningCases = new()
+    {
+        { "CNN0027", "AlphaDropout(0.1)", "[Network(4)] [Dense(3, Activation.ReLU)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterReLUNet;" },
+        { "CNN0027", "AlphaDropout(0.2)", "[Network(4)] [Dense(3)] [AlphaDropout(0.2)] [Dense(2)] public partial class AlphaAfterLinearNet;" },
+        { "CNN0027", "AlphaDropout(0.3)", "[Network(1, 6, 6)] [Conv2D(2, 3, Activation.Tanh)] [AlphaDropout(0.3)] [Dense(2)] public partial class AlphaAfterTanhConvNet;" },
+        { "CNN0027", "AlphaDropout(0.1)", "[Network(1, 6, 6)] [Conv2D(2, 3, Activation.SELU)] [MaxPool2D(2)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterPoolNet;" },
+        { "CNN0027", "AlphaDropout(0.1)", "[Network(4)] [Dense(3, Activation.SELU)] [GaussianNoise(0.1)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterNoiseNet;" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WarningCases))]
+    public void Warning_is_reported_once_at_the_declaration_and_the_network_is_still_generated(string id, string locatedText, string declaration)
+    {
+        GeneratorRun run = TestCompilation.Run("using CompiledNets;\nnamespace Samples;\n" + declaration);
+
+        run.AssertNoGeneratorException();
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal(locatedText, run.LocatedText(diagnostic));
+        string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.DoesNotContain("{", message, StringComparison.Ordinal);
+        Assert.Contains("SELU", message, StringComparison.Ordinal);
+        Assert.Single(run.Sources);
+        Assert.DoesNotContain(run.OutputDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Theory]
+    [InlineData("[Network(4)] [AlphaDropout(0.1)] [Dense(3, Activation.SELU)] [AlphaDropout(0.2)] [Dense(2)] public partial class SeluAlphaNet;")]
+    [InlineData("[Network(1, 6, 6)] [Conv2D(2, 3, Activation.SELU)] [AlphaDropout(0.3)] [Dense(2)] public partial class SeluConvAlphaNet;")]
+    public void Alpha_dropout_after_SELU_or_on_the_input_is_not_warned_about(string declaration)
+    {
+        GeneratorRun run = TestCompilation.Run("using CompiledNets;\nnamespace Samples;\n" + declaration);
+
+        run.AssertNoGeneratorException();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Single(run.Sources);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -91,7 +141,7 @@ public class DiagnosticTests
     public void Every_descriptor_has_a_case()
     {
         // CNN0024 and CNN0025 need a weights file: CompiledWeightsTests reaches them.
-        string[] tested = Cases.Select(row => (string)row[0])
+        string[] tested = Cases.Select(row => (string)row[0]).Concat(WarningCases.Select(row => (string)row[0]))
             .Concat(CompiledWeightsTests.Problems.Select(row => (string)row[1])).Distinct().ToArray();
 
         Assert.All(Descriptors.All, descriptor => Assert.Contains(descriptor.Id, tested));

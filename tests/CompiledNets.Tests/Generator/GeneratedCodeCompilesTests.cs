@@ -28,6 +28,7 @@ public class GeneratedCodeCompilesTests
     [InlineData("ReLU")]
     [InlineData("Tanh")]
     [InlineData("Sigmoid")]
+    [InlineData("SELU")]
     public void Every_activation_compiles_without_warnings(string activation) => AssertCleanBuild($$"""
         using CompiledNets;
         namespace Samples;

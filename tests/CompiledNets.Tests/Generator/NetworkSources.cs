@@ -55,6 +55,25 @@ internal static class NetworkSources
         public partial class ImageVarietyNet;
         """;
 
+    /// <summary>The noise members of the dropout family (Gaussian dropout, Gaussian noise, alpha dropout after SELU).</summary>
+    public const string NoiseFamily = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(1, 6, 6)]
+        [Conv2D(2, 3, Activation.ReLU)]
+        [GaussianDropout(0.25)]
+        [Dense(8, Activation.Tanh)]
+        [GaussianDropout(0.5)]
+        [Dense(5, Activation.ReLU)]
+        [GaussianNoise(0.1)]
+        [Dense(4, Activation.SELU)]
+        [AlphaDropout(0.2)]
+        [Dense(3)]
+        public partial class NoiseFamilyNet;
+        """;
+
     public const string InputDropout = """
         using CompiledNets;
 

@@ -103,7 +103,7 @@ public class Conv2DKernelTests
         (float[] x, float[] w, float[] bias, _) = Operands(g, batch, Seed(name), inputZeros: 0.3, gradientZeros: 0);
         (double[] z, double[] magnitude) = Reference.Forward(x, w, bias, batch, g);
         foreach (SimdLevel level in Levels())
-            foreach (Activation activation in new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid })
+            foreach (Activation activation in new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid, Activation.SELU })
             {
                 float[] y = Filled(batch * g.OutputSize + 3, float.NaN);
                 Conv2D.Forward(level, y, x, w, bias, batch, g, activation, threads: 1);
@@ -499,6 +499,7 @@ public class Conv2DKernelTests
             Activation.ReLU => Math.Max(z, 0),
             Activation.Tanh => Math.Tanh(z),
             Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
+            Activation.SELU => z > 0 ? 1.0507009873554805 * z : 1.0507009873554805 * 1.6732632423543772 * (Math.Exp(z) - 1),
             _ => throw new ArgumentOutOfRangeException(nameof(activation)),
         };
     }

@@ -42,7 +42,7 @@ public class GemmKernelTests
         return new Case(
             M: 1 + rng.NextInt32(70), N: 1 + rng.NextInt32(70), K: rng.NextInt32(71),
             Transposed: rng.NextInt32(2) == 1, Zeros: sparsity[rng.NextInt32(3)],
-            Finish: (GemmFinish)rng.NextInt32(3), Activation: (Activation)rng.NextInt32(4), Dropout: (Dropout)rng.NextInt32(3),
+            Finish: (GemmFinish)rng.NextInt32(3), Activation: (Activation)rng.NextInt32(5), Dropout: (Dropout)rng.NextInt32(3),
             Seed: rng.NextUInt64());
     });
 
@@ -59,7 +59,7 @@ public class GemmKernelTests
             Assert.True(CacheSizes.PanelVectors(40, 16, 20) < 20);
             Check.Sample(s_cases, c => AssertMatchesNaive((SimdLevel)level, c), iter: 200);
             foreach (GemmFinish finish in new[] { GemmFinish.Forward, GemmFinish.BackwardInput, GemmFinish.None })
-                foreach (Activation activation in new[] { Activation.ReLU, Activation.Tanh })
+                foreach (Activation activation in new[] { Activation.ReLU, Activation.Tanh, Activation.SELU })
                     AssertMatchesNaive((SimdLevel)level, new Case(7, 200, 45, false, 0.3, finish, activation, Dropout.Mask, 17));
         }
         finally
@@ -175,7 +175,7 @@ public class GemmKernelTests
                 if (c.Finish == GemmFinish.Forward)
                 {
                     double y = Activate(c.Activation, pre + o.Bias[j]);
-                    double activationBound = bound + 2e-6 * Math.Abs(y) + (c.Activation is Activation.Tanh or Activation.Sigmoid ? 1e-6 : 0);
+                    double activationBound = bound + 2e-6 * Math.Abs(y) + (c.Activation is Activation.Tanh or Activation.Sigmoid or Activation.SELU ? 1e-6 : 0);
                     AssertClose(y, o.C[Padding + at], activationBound, where, i, j, "output");
                     if (c.Dropout != Dropout.None)
                     {
@@ -192,6 +192,7 @@ public class GemmKernelTests
                         Activation.ReLU => y > 0 ? 1 : 0,
                         Activation.Tanh => 1 - y * y,
                         Activation.Sigmoid => y * (1 - y),
+                        Activation.SELU => y > 0 ? 1.0507009873554805 : y + 1.0507009873554805 * 1.6732632423543772,
                         _ => 1,
                     };
                     AssertClose(g * derivative, o.C[Padding + at], bound * 2, where, i, j, "gradient");
@@ -226,6 +227,7 @@ public class GemmKernelTests
         Activation.ReLU => Math.Max(z, 0),
         Activation.Tanh => Math.Tanh(z),
         Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
+        Activation.SELU => z > 0 ? 1.0507009873554805 * z : 1.0507009873554805 * 1.6732632423543772 * (Math.Exp(z) - 1),
         _ => z,
     };
 

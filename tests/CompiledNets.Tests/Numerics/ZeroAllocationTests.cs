@@ -29,6 +29,27 @@ public class ZeroAllocationTests
     public void TrainStep_and_Predict_on_LeNet_allocate_nothing_after_warm_up(int batch, int threads)
         => AssertTrainStepAndPredictAllocateNothing(new AllocationLeNet(maxBatchSize: 128, seed: 3), batch, threads);
 
+    [Theory]
+    [InlineData(128)]
+    [InlineData(1)]
+    public void TrainStep_and_Predict_with_the_noise_layers_allocate_nothing_after_warm_up(int batch)
+        => AssertTrainStepAndPredictAllocateNothing(new AllocationNoiseNet(maxBatchSize: 128, seed: 3), batch, threads: 1);
+
+    [Fact]
+    public void Monte_Carlo_prediction_with_the_noise_layers_allocates_nothing_after_warm_up()
+    {
+        var net = new AllocationNoiseNet(maxBatchSize: 8, seed: 3);
+        float[] inputs = TestData.Uniform(8 * AllocationNoiseNet.InputSize, seed: 4, 0, 1);
+        var mean = new float[8 * AllocationNoiseNet.OutputSize];
+        var spread = new float[mean.Length];
+        WarmUp(() => net.PredictSamples(inputs, 5, mean, spread, batchSize: 8));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Repetitions; i++)
+            net.PredictSamples(inputs, 5, mean, spread, batchSize: 8);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static void AssertTrainStepAndPredictAllocateNothing<TNetwork>(TNetwork net, int batch, int threads)
         where TNetwork : IClassifierNetwork
     {

@@ -229,7 +229,7 @@ internal static class Mutations
 
             case "UndefinedEnum":
             {
-                int[] undefined = [4, 42, -1, int.MaxValue, int.MinValue];
+                int[] undefined = [5, 42, -1, int.MaxValue, int.MinValue];
                 int value = undefined[b % undefined.Length];
                 switch (a % 4)
                 {

@@ -21,7 +21,8 @@ internal static class NetworkGen
     /// </summary>
     public static readonly Gen<DenseSpec> Dense =
         from units in Width
-        from activation in Gen.Enum<Activation>()
+        // Not SELU: the scalar reference and the kink handling of ValidNetworkCheck know these four (SELU has its own tests).
+        from activation in Gen.OneOf(new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid })
         from explicitActivation in Gen.Bool
         from init in Gen.Int[0, 9]
         from stdDev in Gen.Int[5, 30]
