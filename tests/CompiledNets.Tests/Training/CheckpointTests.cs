@@ -64,6 +64,43 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(straight.Steps, resumed.Steps);
     }
 
+    /// <summary>The weight-decay optimizers: their state and settings travel in the checkpoint like Adam's.</summary>
+    public static TheoryData<string> DecayOptimizers => ["adamw"];
+
+    private static IStatefulOptimizer DecayOptimizer(string name, float weightDecay) => name switch
+    {
+        "adamw" => new AdamW(0.01f, weightDecay: weightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(DecayOptimizers))]
+    public void Training_with_weight_decay_resumed_from_a_checkpoint_ends_bit_identical(string optimizer)
+    {
+        Dataset data = Data();
+        var straightNet = new CheckpointNet(maxBatchSize: 16, seed: 1);
+        var straight = new Trainer<CheckpointNet>(straightNet, DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 1);
+        for (int e = 0; e < 3; e++) straight.TrainEpoch(data);
+
+        var first = new Trainer<CheckpointNet>(new CheckpointNet(maxBatchSize: 16, seed: 1), DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 1);
+        first.TrainEpoch(data);
+        first.TrainEpoch(data);
+        string path = Path.Combine(_directory, optimizer + ".ckpt");
+        first.SaveCheckpoint(path);
+
+        var resumedNet = new CheckpointNet(maxBatchSize: 16, seed: 999);
+        var resumed = new Trainer<CheckpointNet>(resumedNet, DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 999);
+        resumed.LoadCheckpoint(path);
+        resumed.TrainEpoch(data);
+        Assert.True(straightNet.Parameters.SequenceEqual(resumedNet.Parameters));
+
+        // Another weight decay is another optimizer: refused, naming both.
+        var otherDecay = new Trainer<CheckpointNet>(new CheckpointNet(16), DecayOptimizer(optimizer, 0.2f), batchSize: 16);
+        string message = Assert.Throws<InvalidDataException>(() => otherDecay.LoadCheckpoint(path)).Message;
+        Assert.Contains("weightDecay: 0.1)", message);
+        Assert.Contains("weightDecay: 0.2)", message);
+    }
+
     [Fact]
     public void A_damaged_checkpoint_is_refused_and_nothing_changes()
     {
