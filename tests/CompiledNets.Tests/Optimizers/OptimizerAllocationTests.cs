@@ -13,7 +13,7 @@ public class OptimizerAllocationTests
 {
     public static TheoryData<string, int> Cases => new()
     {
-        { "adamw", 1 }, { "adamw", 2 },
+        { "adamw", 1 }, { "adamw", 2 }, { "sgd-decay", 1 }, { "sgd-momentum-decay", 1 },
     };
 
     [Theory]
@@ -23,6 +23,8 @@ public class OptimizerAllocationTests
         IOptimizer optimizer = name switch
         {
             "adamw" => new AdamW(),
+            "sgd-decay" => new Sgd(0.01f, weightDecay: 1e-4f),
+            "sgd-momentum-decay" => new Sgd(0.01f, 0.9f, 1e-4f),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         // The reference network's layout: large enough for the two-thread split, with a tail at every vector width.

@@ -70,7 +70,17 @@ public class OptimizerArgumentTests
     public void Sgd_rejects_a_momentum_outside_zero_to_one(float momentum)
         => AssertOutOfRange("momentum", () => new Sgd(0.1f, momentum));
 
-    public static TheoryData<string> Optimizers => ["adam", "adamw", "sgd", "sgd-momentum"];
+    [Theory]
+    [InlineData(-1e-4f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Sgd_rejects_a_weight_decay_that_is_negative_or_not_finite(float weightDecay)
+    {
+        AssertOutOfRange("weightDecay", () => new Sgd(0.1f, weightDecay: weightDecay));
+        AssertOutOfRange("weightDecay", () => new Sgd(0.1f, 0.9f, weightDecay));
+    }
+
+    public static TheoryData<string> Optimizers => ["adam", "adamw", "sgd", "sgd-momentum", "sgd-decay", "sgd-momentum-decay"];
 
     [Theory]
     [MemberData(nameof(Optimizers))]
@@ -87,6 +97,7 @@ public class OptimizerArgumentTests
     [InlineData("adam")]
     [InlineData("adamw")]
     [InlineData("sgd-momentum")]
+    [InlineData("sgd-momentum-decay")]
     public void A_stateful_optimizer_given_a_parameter_vector_of_another_length_throws_and_changes_nothing(string name)
     {
         IOptimizer optimizer = Create(name);
@@ -103,6 +114,8 @@ public class OptimizerArgumentTests
         "adamw" => new AdamW(),
         "sgd" => new Sgd(0.1f),
         "sgd-momentum" => new Sgd(0.1f, 0.9f),
+        "sgd-decay" => new Sgd(0.1f, weightDecay: 0.01f),
+        "sgd-momentum-decay" => new Sgd(0.1f, 0.9f, 0.01f),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace CompiledNets.Tests.Optimizers;
 
 /// <summary>
-/// <see cref="AdamW"/> against PyTorch's own <c>torch.optim.AdamW</c>: the same float32 parameters and gradients, six steps, compared after every step. The fixture
+/// <see cref="AdamW"/> and <see cref="Sgd"/>'s weight decay against PyTorch's own <c>torch.optim.AdamW</c> and
+/// <c>torch.optim.SGD</c>: the same float32 parameters and gradients, six steps, compared after every step. The fixture
 /// comes from make_optimizer_fixtures.py beside this file (its docstring has the command).
 /// </summary>
 public class PyTorchOptimizerTests
@@ -37,6 +38,15 @@ public class PyTorchOptimizerTests
         JsonElement f = Fixture(name);
         var adamW = new AdamW(Setting(f, "learningRate"), Setting(f, "beta1"), Setting(f, "beta2"), Setting(f, "epsilon"), Setting(f, "weightDecay"));
         AssertMatches(f, adamW);
+    }
+
+    [Theory]
+    [InlineData("sgd-decay")]
+    [InlineData("sgd-momentum-decay")]
+    public void Sgd_with_weight_decay_matches_torch_optim_SGD_step_by_step(string name)
+    {
+        JsonElement f = Fixture(name);
+        AssertMatches(f, new Sgd(Setting(f, "learningRate"), Setting(f, "momentum"), Setting(f, "weightDecay")));
     }
 
     private static void AssertMatches(JsonElement fixture, IOptimizer optimizer)

@@ -65,11 +65,12 @@ public sealed class CheckpointTests : IDisposable
     }
 
     /// <summary>The weight-decay optimizers: their state and settings travel in the checkpoint like Adam's.</summary>
-    public static TheoryData<string> DecayOptimizers => ["adamw"];
+    public static TheoryData<string> DecayOptimizers => ["adamw", "sgd-momentum"];
 
     private static IStatefulOptimizer DecayOptimizer(string name, float weightDecay) => name switch
     {
         "adamw" => new AdamW(0.01f, weightDecay: weightDecay),
+        "sgd-momentum" => new Sgd(0.05f, 0.9f, weightDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -99,6 +100,23 @@ public sealed class CheckpointTests : IDisposable
         string message = Assert.Throws<InvalidDataException>(() => otherDecay.LoadCheckpoint(path)).Message;
         Assert.Contains("weightDecay: 0.1)", message);
         Assert.Contains("weightDecay: 0.2)", message);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_sgd_without_weight_decay_restores_into_sgd_with_the_two_parameter_settings()
+    {
+        // Sgd's description names its weight decay only when it is not zero, so checkpoints written before Sgd had
+        // one (the same text as now) restore into Sgd(learningRate, momentum); a decay of 0 is the same algorithm.
+        Assert.Equal("Sgd(learningRate: 0.05, momentum: 0.9)", new Sgd(0.05f, 0.9f).Description);
+        Assert.Equal(new Sgd(0.05f, 0.9f).Description, new Sgd(0.05f, 0.9f, 0f).Description);
+        Assert.Equal("Sgd(learningRate: 0.05, momentum: 0, weightDecay: 0.001)", new Sgd(0.05f, weightDecay: 0.001f).Description);
+        var trainer = new Trainer<CheckpointNet>(new CheckpointNet(16, seed: 1), new Sgd(0.05f, 0.9f), batchSize: 16, shuffleSeed: 1);
+        trainer.TrainEpoch(Data());
+        string path = Path.Combine(_directory, "sgd.ckpt");
+        trainer.SaveCheckpoint(path);
+        new Trainer<CheckpointNet>(new CheckpointNet(16), new Sgd(0.05f, 0.9f, weightDecay: 0f), batchSize: 16).LoadCheckpoint(path);
+        var decayed = new Trainer<CheckpointNet>(new CheckpointNet(16), new Sgd(0.05f, 0.9f, weightDecay: 0.01f), batchSize: 16);
+        Assert.Contains("weightDecay: 0.01", Assert.Throws<InvalidDataException>(() => decayed.LoadCheckpoint(path)).Message);
     }
 
     [Fact]
