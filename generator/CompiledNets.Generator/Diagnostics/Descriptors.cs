@@ -112,12 +112,17 @@ internal static class Descriptors
         "Weights do not fit the declaration",
         "The weights file '{0}' does not fit '{1}': {2}");
 
+    public static readonly DiagnosticDescriptor InvalidMaxNorm = Error("CNN0026",
+        "Invalid max-norm",
+        "MaxNorm of [{0}] must be positive and finite as a float, but is {1}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
+        InvalidMaxNorm,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

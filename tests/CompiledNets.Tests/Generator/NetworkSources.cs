@@ -92,6 +92,21 @@ internal static class NetworkSources
         public partial class InvertedNet;
         """;
 
+    /// <summary>Max-norm on both hidden layers (not on the output), after dropout as in Srivastava et al.</summary>
+    public const string MaxNorm = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(6)]
+        [Dropout(0.2)]
+        [Dense(5, Activation.ReLU, MaxNorm = 3.0)]
+        [Dropout(0.5)]
+        [Dense(4, Activation.ReLU, MaxNorm = 0.1)]
+        [Dense(3)]
+        public partial class MaxNormNet;
+        """;
+
     public const string SingleDense = """
         using CompiledNets;
 

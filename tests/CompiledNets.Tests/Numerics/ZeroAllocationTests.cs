@@ -29,6 +29,10 @@ public class ZeroAllocationTests
     public void TrainStep_and_Predict_on_LeNet_allocate_nothing_after_warm_up(int batch, int threads)
         => AssertTrainStepAndPredictAllocateNothing(new AllocationLeNet(maxBatchSize: 128, seed: 3), batch, threads);
 
+    [Fact]
+    public void TrainStep_and_Predict_with_max_norm_allocate_nothing_after_warm_up()
+        => AssertTrainStepAndPredictAllocateNothing(new MaxNormTrainNet(maxBatchSize: 16, seed: 3), 16, threads: 1);
+
     private static void AssertTrainStepAndPredictAllocateNothing<TNetwork>(TNetwork net, int batch, int threads)
         where TNetwork : IClassifierNetwork
     {

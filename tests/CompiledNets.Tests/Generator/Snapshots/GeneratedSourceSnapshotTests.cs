@@ -13,6 +13,7 @@ public class GeneratedSourceSnapshotTests
     [InlineData("PartialRecord", NetworkSources.PartialRecord)]
     [InlineData("LeNet", NetworkSources.LeNet)]
     [InlineData("ImageVariety", NetworkSources.ImageVariety)]
+    [InlineData("MaxNorm", NetworkSources.MaxNorm)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);
