@@ -16,11 +16,14 @@ internal sealed class DenseKind : LayerKind
         if (units < 1)
             context.Report(Descriptors.UnitsNotPositive, units);
         ActivationKind activation = context.Activation(1);
-        return new DenseLayerModel(units, activation, WeightSettings.Parse(context, activation), ParseMaxNorm(context));
+        return new DenseLayerModel(units, activation, WeightSettings.Parse(context, activation), ParseMaxNorm(context, Name));
     }
 
-    /// <summary>The MaxNorm setting when it is given (checked as the float the generated code will use), otherwise null.</summary>
-    private static double? ParseMaxNorm(LayerContext context)
+    /// <summary>
+    /// The MaxNorm setting of a Dense or Conv2D attribute when it is given (checked as the float the generated code
+    /// will use; reported on the attribute of <paramref name="kind"/> otherwise), or null.
+    /// </summary>
+    internal static double? ParseMaxNorm(LayerContext context, string kind)
     {
         foreach (var named in context.Attribute.NamedArguments)
         {
@@ -28,7 +31,7 @@ internal sealed class DenseKind : LayerKind
             double maxNorm = context.NamedDouble("MaxNorm", 0);
             if (!((float)maxNorm > 0) || float.IsInfinity((float)maxNorm))
             {
-                context.Report(Descriptors.InvalidMaxNorm, "Dense", LayerContext.Format(maxNorm));
+                context.Report(Descriptors.InvalidMaxNorm, kind, LayerContext.Format(maxNorm));
                 return null;
             }
             return maxNorm;
@@ -115,7 +118,7 @@ internal sealed class DenseLayer : PlannedLayer
     private string MaxNormDetails => Layer.MaxNorm is double c ? "max-norm " + Bound(c) : "";
 
     /// <summary>The bound as the float the generated code uses, in invariant culture, without the suffix.</summary>
-    private static string Bound(double c) => Literals.Float(c).TrimEnd('f');
+    internal static string Bound(double c) => Literals.Float(c).TrimEnd('f');
 
     /// <summary>With MaxNorm, each unit's incoming weights rescaled to the bound once the optimizer has stepped.</summary>
     public override void WriteAfterOptimizerStep(CodeWriter w)

@@ -7,7 +7,9 @@ namespace CompiledNets.Kernels;
 /// <summary>
 /// The max-norm constraint (Srivastava et al. 2014, section 5.1; Keras' <c>MaxNorm(c, axis=0)</c>) on a dense layer's
 /// [inputs, units] weight matrix: each unit's incoming weights, a column, rescaled so that its L2 norm is at most
-/// <c>c</c>. A generated <c>TrainStep</c> runs it right after the optimizer step.
+/// <c>c</c> (<see cref="Apply(Span{float}, int, int, float)"/>); and on a convolution's [filters, channels, k, k]
+/// kernel, each filter, a row (<see cref="ApplyRows(Span{float}, int, int, float)"/>). A generated <c>TrainStep</c> runs
+/// it right after the optimizer step.
 /// </summary>
 /// <remarks>
 /// <para>A column whose norm ‖w‖ exceeds <c>c</c> is multiplied by <c>c / (ε + ‖w‖)</c> with ε = 1e-7, Keras' factor
@@ -39,11 +41,7 @@ public static unsafe class MaxNorm
     /// <summary><see cref="Apply(Span{float}, int, int, float)"/> at a chosen vector level (for tests).</summary>
     internal static void Apply(SimdLevel level, Span<float> weights, int rows, int columns, float maxNorm)
     {
-        KernelArguments.Positive(rows, nameof(rows));
-        KernelArguments.Positive(columns, nameof(columns));
-        KernelArguments.Length(weights.Length, (long)rows * columns, nameof(weights));
-        if (!(maxNorm > 0) || float.IsInfinity(maxNorm))
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "Must be positive and finite.");
+        CheckArguments(weights, rows, columns, maxNorm);
         float* scales = stackalloc float[Block];
         fixed (float* w = weights)
         {
@@ -67,6 +65,77 @@ public static unsafe class MaxNorm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Rescales every row of <paramref name="weights"/> whose norm exceeds <paramref name="maxNorm"/> by Keras' factor
+    /// <c>c / (ε + ‖w‖)</c>, leaving the others exactly as they are: a convolution's filters, each a row of
+    /// [filters, channels · k · k].
+    /// </summary>
+    /// <param name="weights">[rows, length], row-major.</param>
+    /// <param name="rows">Rows (the filters).</param>
+    /// <param name="length">Values per row (channels · k · k).</param>
+    /// <param name="maxNorm">The bound <c>c</c>; positive and finite.</param>
+    /// <exception cref="ArgumentException"><paramref name="weights"/> is shorter than rows · length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1, or <paramref name="maxNorm"/> is not positive and finite.</exception>
+    public static void ApplyRows(Span<float> weights, int rows, int length, float maxNorm) => ApplyRows(Simd.Level, weights, rows, length, maxNorm);
+
+    /// <summary><see cref="ApplyRows(Span{float}, int, int, float)"/> at a chosen vector level (for tests).</summary>
+    internal static void ApplyRows(SimdLevel level, Span<float> weights, int rows, int length, float maxNorm)
+    {
+        CheckArguments(weights, rows, length, maxNorm);
+        fixed (float* w = weights)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = w + (long)r * length;
+                float sum = level switch
+                {
+                    SimdLevel.Vector512 => RowSquaredNorm<Vector512<float>, Simd512>(row, length),
+                    SimdLevel.Vector256 => RowSquaredNorm<Vector256<float>, Simd256>(row, length),
+                    SimdLevel.Vector128 => RowSquaredNorm<Vector128<float>, Simd128>(row, length),
+                    _ => RowSquaredNormScalar(row, length),
+                };
+                float norm = MathF.Sqrt(sum);
+                if (!(norm > maxNorm)) continue; // within the bound, or NaN: left as it is
+                var values = new Span<float>(row, length);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(values, maxNorm / (Epsilon + norm), values);
+            }
+        }
+    }
+
+    private static void CheckArguments(Span<float> weights, int rows, int columns, float maxNorm)
+    {
+        KernelArguments.Positive(rows, nameof(rows));
+        KernelArguments.Positive(columns, nameof(columns));
+        KernelArguments.Length(weights.Length, (long)rows * columns, nameof(weights));
+        if (!(maxNorm > 0) || float.IsInfinity(maxNorm))
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "Must be positive and finite.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float RowSquaredNorm<TV, TS>(float* row, int length) where TV : unmanaged where TS : ISimd<TV>
+    {
+        TV sum = TS.Zero;
+        int j = 0;
+        for (; j <= length - TS.Width; j += TS.Width)
+        {
+            TV x = TS.Load(row + j);
+            sum = TS.MultiplyAdd(x, x, sum);
+        }
+        if (j < length)
+        {
+            TV x = TS.LoadMasked(row + j, TS.FirstLanes(length - j));
+            sum = TS.MultiplyAdd(x, x, sum);
+        }
+        return TS.Sum(sum);
+    }
+
+    private static float RowSquaredNormScalar(float* row, int length)
+    {
+        float sum = 0;
+        for (int j = 0; j < length; j++) sum = MathF.FusedMultiplyAdd(row[j], row[j], sum);
+        return sum;
     }
 
     /// <summary>Turns squared norms into factors (1 within the bound); whether any column needs rescaling.</summary>

@@ -107,6 +107,20 @@ internal static class NetworkSources
         public partial class MaxNormNet;
         """;
 
+    /// <summary>Max-norm on a convolution's filters (rows of its kernel tensor) and on the dense layer after it.</summary>
+    public const string MaxNormConv = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(1, 8, 8)]
+        [Conv2D(3, 3, Activation.ReLU, MaxNorm = 2.5)]
+        [MaxPool2D(2)]
+        [Dense(4, Activation.ReLU, MaxNorm = 3)]
+        [Dense(2)]
+        public partial class MaxNormConvNet;
+        """;
+
     public const string SingleDense = """
         using CompiledNets;
 

@@ -5,7 +5,7 @@ using CompiledNets.Randomness;
 namespace CompiledNets.Tests.FastKernels;
 
 /// <summary>
-/// <see cref="MaxNorm.Apply(Span{float}, int, int, float)"/> on every level this machine runs, against a double
+/// <see cref="MaxNorm.Apply(Span{float}, int, int, float)"/> (columns) and <see cref="MaxNorm.ApplyRows(Span{float}, int, int, float)"/> (rows) on every level this machine runs, against a double
 /// reference of Keras' formula: columns over the bound end at norm c·‖w‖/(1e-7 + ‖w‖), columns within it are untouched bit
 /// for bit, nothing outside the matrix is written. Widths around the vector widths and across the 1,024-column block.
 /// </summary>
@@ -69,6 +69,48 @@ public class MaxNormKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(6, 25)]    // LeNet's first convolution: 6 filters of 1 × 5 × 5
+    [InlineData(16, 150)]  // its second: 16 filters of 6 × 5 × 5
+    [InlineData(5, 16)]
+    [InlineData(3, 33)]
+    public void Rows_over_the_bound_are_rescaled_and_the_others_are_untouched(int rows, int length)
+    {
+        const float c = 0.8f;
+        var rng = new SplitMix64((ulong)(rows * 1000 + length));
+        var original = new float[rows * length];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < length; j++)
+                original[r * length + j] = (float)((2 * rng.NextDouble() - 1) * (r % 2 == 0 ? 3.0 : 0.3) * 1.2 / Math.Sqrt(length));
+        var norms = new double[rows];
+        for (int i = 0; i < original.Length; i++) norms[i / length] += (double)original[i] * original[i];
+        for (int r = 0; r < rows; r++) norms[r] = Math.Sqrt(norms[r]);
+        Assert.Contains(norms, n => n > c);
+        if (rows > 1) Assert.Contains(norms, n => n < c);
+
+        foreach (SimdLevel level in SupportedLevels.All())
+        {
+            var w = new float[original.Length + 1];
+            original.CopyTo(w, 0);
+            w[^1] = 42f;
+            MaxNorm.ApplyRows(level, w.AsSpan(0, original.Length), rows, length, c);
+            Assert.Equal(42f, w[^1]);
+            for (int i = 0; i < original.Length; i++)
+            {
+                double n = norms[i / length];
+                if (Math.Abs(n - c) <= 1e-5 * c) continue;
+                if (n < c)
+                    Assert.True(BitConverter.SingleToInt32Bits(original[i]) == BitConverter.SingleToInt32Bits(w[i]), $"{level}: row {i / length} within the bound changed");
+                else
+                {
+                    double expected = original[i] * (c / (1e-7 + n));
+                    Assert.True(Math.Abs(w[i] - expected) <= Tolerance * Math.Abs(expected), $"{level}: [{i}] {w[i]:G9} vs {expected:G9}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_tiny_bound_shows_Kerass_epsilon()
     {
@@ -98,7 +140,10 @@ public class MaxNormKernelTests
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
     public void A_bound_that_is_not_positive_and_finite_is_rejected(float maxNorm)
-        => Assert.Equal("maxNorm", Assert.Throws<ArgumentOutOfRangeException>(() => MaxNorm.Apply(new float[4], 2, 2, maxNorm)).ParamName);
+    {
+        Assert.Equal("maxNorm", Assert.Throws<ArgumentOutOfRangeException>(() => MaxNorm.Apply(new float[4], 2, 2, maxNorm)).ParamName);
+        Assert.Equal("maxNorm", Assert.Throws<ArgumentOutOfRangeException>(() => MaxNorm.ApplyRows(new float[4], 2, 2, maxNorm)).ParamName);
+    }
 
     [Fact]
     public void A_short_span_is_rejected()

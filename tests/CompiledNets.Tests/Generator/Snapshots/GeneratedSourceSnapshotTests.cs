@@ -14,6 +14,7 @@ public class GeneratedSourceSnapshotTests
     [InlineData("LeNet", NetworkSources.LeNet)]
     [InlineData("ImageVariety", NetworkSources.ImageVariety)]
     [InlineData("MaxNorm", NetworkSources.MaxNorm)]
+    [InlineData("MaxNormConv", NetworkSources.MaxNormConv)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);
