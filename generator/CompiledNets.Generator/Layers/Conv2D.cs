@@ -114,9 +114,10 @@ internal sealed class Conv2DLayer : PlannedLayer
         return [top, left, bottom, right];
     }
 
+    // The max-norm bound is not among these: ONNX export reads a convolution's geometry back from exactly these three
+    // parts of LayerInfo.Details, and the bound is a training setting it has no use for (Describe() names it).
     private string Settings =>
-        $"{Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding"
-        + (Layer.MaxNorm is double c ? ", max-norm " + DenseLayer.Bound(c) : "");
+        $"{Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding";
 
     /// <summary>With MaxNorm, each filter's weights (a row of [filters, channels·k·k]) rescaled to the bound once the optimizer has stepped.</summary>
     public override void WriteAfterOptimizerStep(CodeWriter w)

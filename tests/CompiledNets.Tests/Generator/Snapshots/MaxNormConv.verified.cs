@@ -111,7 +111,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
 
     private static readonly global::CompiledNets.LayerInfo[] s_layers =
     {
-        new("conv1", "Conv2D", new[] { 1, 8, 8 }, new[] { 3, 6, 6 }, "3×3 kernel, stride 1, valid padding, max-norm 2.5", activation: global::CompiledNets.Activation.ReLU, window: 3, stride: 1, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
+        new("conv1", "Conv2D", new[] { 1, 8, 8 }, new[] { 3, 6, 6 }, "3×3 kernel, stride 1, valid padding", activation: global::CompiledNets.Activation.ReLU, window: 3, stride: 1, parameters: new[] { s_parameterTensors[0], s_parameterTensors[1] }),
         new("pool1", "MaxPool2D", new[] { 3, 6, 6 }, new[] { 3, 3, 3 }, "2×2 windows, stride 2", window: 2, stride: 2),
         new("dense1", "Dense", new[] { 3, 3, 3 }, new[] { 4 }, "max-norm 3", activation: global::CompiledNets.Activation.ReLU, parameters: new[] { s_parameterTensors[2], s_parameterTensors[3] }),
         new("dense2", "Dense", new[] { 4 }, new[] { 2 }, "", parameters: new[] { s_parameterTensors[4], s_parameterTensors[5] }),
@@ -149,7 +149,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
     private global::System.Span<float> Dense2WeightGradients => new(_gradients, 142, 8);
     private global::System.Span<float> Dense2BiasGradients => new(_gradients, 150, 2);
 
-    // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, max-norm 2.5, ReLU.
+    // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, ReLU.
     private static readonly global::CompiledNets.Kernels.Conv2DGeometry s_conv1 = new(channels: 1, height: 8, width: 8, filters: 3, kernelSize: 3, stride: 1, padTop: 0, padLeft: 0, outHeight: 6, outWidth: 6);
 
     /// <summary>
@@ -167,7 +167,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
 
-        // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, max-norm 2.5, ReLU
+        // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, ReLU
         var conv1 = Rows(_conv1, 108);
         global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
 
@@ -229,7 +229,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
         var dConv1 = Rows(_dConv1, 108);
         global::CompiledNets.Kernels.MaxPool2D.Backward(dConv1, dPool1, Indices(_pool1Winners, 27), batchSize, channels: 3, height: 6, width: 6, outHeight: 3, outWidth: 3);
 
-        // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, max-norm 2.5, ReLU
+        // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, ReLU
         global::CompiledNets.Kernels.Activations.ReLUBackward(dConv1, Rows(_conv1, 108));
         global::CompiledNets.Kernels.Conv2D.BackwardParameters(Conv1WeightGradients, Conv1BiasGradients, dConv1, Rows(_input, 64), batchSize, s_conv1, threads: _threads);
     }
