@@ -112,7 +112,7 @@ internal static class Descriptors
         "Weights do not fit the declaration",
         "The weights file '{0}' does not fit '{1}': {2}");
 
-    public static readonly DiagnosticDescriptor InvalidMaxNorm = Error("CNN0026",
+    public static readonly DiagnosticDescriptor InvalidMaxNorm = Error("CNN0028",
         "Invalid max-norm",
         "MaxNorm of [{0}] must be positive and finite as a float, but is {1}");
 

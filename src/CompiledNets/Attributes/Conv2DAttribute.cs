@@ -51,7 +51,7 @@ public sealed class Conv2DAttribute : Attribute
     /// <c>conv{n}.weight</c>) whose L2 norm exceeds <c>c</c> are multiplied by <c>c / (1e-7 + norm)</c>, Keras' factor;
     /// filters within the bound are left exactly as they are (see <see cref="Kernels.MaxNorm"/>). The bias is not
     /// constrained. Not set (0): no constraint. A value that is not positive and finite (as a float) is the compile-time
-    /// error CNN0026.
+    /// error CNN0028.
     /// </summary>
     public double MaxNorm { get; set; }
 }

@@ -42,7 +42,7 @@ public sealed class DenseAttribute : Attribute
     /// exceeds <c>c</c> are multiplied by <c>c / (1e-7 + norm)</c>, Keras' factor, so the norm ends at most <c>c</c>;
     /// columns within the bound are left exactly as they are (see <see cref="Kernels.MaxNorm"/>). The bias is not
     /// constrained. Not set (0): no constraint. Setting it to a value that is not positive and finite (as a float) is
-    /// the compile-time error CNN0026.
+    /// the compile-time error CNN0028.
     /// </summary>
     public double MaxNorm { get; set; }
 }

@@ -68,12 +68,12 @@ public class DiagnosticTests
         { "CNN0021", "SpatialDropout(0.3)", "[Network(1, 8, 8)] [Conv2D(2, 3)] [Dropout(0.2)] [SpatialDropout(0.3)] [Dense(2)] public partial class SpatialAfterDropoutNet;" },
         { "CNN0022", "Network(0, 28, 28)", "[Network(0, 28, 28)] [Dense(2)] public partial class NoChannelsNet;" },
         { "CNN0023", "Network(4, Weights = \"none.safetensors\")", "[Network(4, Weights = \"none.safetensors\")] [Dense(2)] public partial class NoWeightsFileNet;" },
-        { "CNN0026", "Dense(2, MaxNorm = 0)", "[Network(4)] [Dense(2, MaxNorm = 0)] public partial class ZeroMaxNormNet;" },
-        { "CNN0026", "Dense(3, MaxNorm = -3)", "[Network(4)] [Dense(3, MaxNorm = -3)] [Dense(2)] public partial class NegativeMaxNormNet;" },
-        { "CNN0026", "Dense(2, MaxNorm = double.NaN)", "[Network(4)] [Dense(2, MaxNorm = double.NaN)] public partial class NaNMaxNormNet;" },
-        { "CNN0026", "Dense(2, MaxNorm = double.PositiveInfinity)", "[Network(4)] [Dense(2, MaxNorm = double.PositiveInfinity)] public partial class InfiniteMaxNormNet;" },
-        { "CNN0026", "Conv2D(2, 3, MaxNorm = -0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3, MaxNorm = -0.5)] [Dense(2)] public partial class NegativeConvMaxNormNet;" },
-        { "CNN0026", "Dense(2, MaxNorm = 1e-50)", "[Network(4)] [Dense(2, MaxNorm = 1e-50)] public partial class FloatZeroMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = 0)", "[Network(4)] [Dense(2, MaxNorm = 0)] public partial class ZeroMaxNormNet;" },
+        { "CNN0028", "Dense(3, MaxNorm = -3)", "[Network(4)] [Dense(3, MaxNorm = -3)] [Dense(2)] public partial class NegativeMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = double.NaN)", "[Network(4)] [Dense(2, MaxNorm = double.NaN)] public partial class NaNMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = double.PositiveInfinity)", "[Network(4)] [Dense(2, MaxNorm = double.PositiveInfinity)] public partial class InfiniteMaxNormNet;" },
+        { "CNN0028", "Conv2D(2, 3, MaxNorm = -0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3, MaxNorm = -0.5)] [Dense(2)] public partial class NegativeConvMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = 1e-50)", "[Network(4)] [Dense(2, MaxNorm = 1e-50)] public partial class FloatZeroMaxNormNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
     };
 
