@@ -121,13 +121,17 @@ internal static class Descriptors
         "[AlphaDropout] follows {0}: its correction keeps the mean 0 and variance 1 of self-normalizing SELU outputs, and sets dropped units to SELU's saturation value −λα; after other values it shifts and scales them wrongly. Use Activation.SELU on the layer before, or [Dropout].",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor InvalidMaxNorm = Error("CNN0028",
+        "Invalid max-norm",
+        "MaxNorm of [{0}] must be positive and finite as a float, but is {1}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
-        NoiseStdDevInvalid, AlphaDropoutWithoutSelu,
+        NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

@@ -414,6 +414,8 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.FiniteLoss(loss); // a NaN or infinite loss stops the step before any parameter changes");
             w.Line($"Backward({labels});");
             w.Line($"{Kernels}.OptimizerStep.Run(optimizer, _parameters, _gradients, _threads, s_parameterTensors); // optimizer.Step, split between the threads");
+            foreach (PlannedLayer layer in plan.Layers)
+                layer.WriteAfterOptimizerStep(w);
             w.Line("_parametersChecked = false; // the step wrote every parameter");
             w.Line("return loss;");
         }

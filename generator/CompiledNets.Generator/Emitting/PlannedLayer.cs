@@ -111,6 +111,9 @@ internal abstract class PlannedLayer
     /// <summary>Its part of Backward (see the class remarks); <c>batchSize</c> is a local.</summary>
     public abstract void WriteBackward(CodeWriter w);
 
+    /// <summary>Writes what follows the optimizer step in <c>TrainStep</c> (a weight constraint), if anything.</summary>
+    public virtual void WriteAfterOptimizerStep(CodeWriter w) { }
+
     /// <summary>Whether this layer writes d(loss)/d(input) into the layer before.</summary>
     protected bool WritesInputGradient => Previous is { NeedsGradient: true };
 }

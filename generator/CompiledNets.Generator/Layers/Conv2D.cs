@@ -17,7 +17,8 @@ internal sealed class Conv2DKind : LayerKind
         ActivationKind activation = context.Activation(2);
         int stride = context.Positive(Name, "Stride", context.NamedInt("Stride", 1));
         PaddingKind padding = context.Named("Padding", PaddingKind.Valid, "Padding");
-        var layer = new Conv2DLayerModel(filters, kernel, stride, padding, activation, WeightSettings.Parse(context, activation));
+        var layer = new Conv2DLayerModel(filters, kernel, stride, padding, activation, WeightSettings.Parse(context, activation),
+            DenseKind.ParseMaxNorm(context, Name));
         if (context.RequireImage(Name) && !layer.Fits(context.Input))
             context.Report(Descriptors.WindowTooLarge, Name, $"{kernel}×{kernel} kernel", context.Input);
         return layer;
@@ -30,7 +31,9 @@ internal sealed class Conv2DKind : LayerKind
 /// <param name="Padding">Valid (none) or TensorFlow's Same.</param>
 /// <param name="Activation">The nonlinearity applied to the outputs.</param>
 /// <param name="Weights">How its weights and bias start.</param>
-internal sealed record Conv2DLayerModel(int Filters, int KernelSize, int Stride, PaddingKind Padding, ActivationKind Activation, WeightSettings Weights)
+/// <param name="MaxNorm">The max-norm bound on each filter's weights, or null for none.</param>
+internal sealed record Conv2DLayerModel(int Filters, int KernelSize, int Stride, PaddingKind Padding, ActivationKind Activation, WeightSettings Weights,
+    double? MaxNorm = null)
     : LayerModel
 {
     /// <summary>Output rows (or columns) for <paramref name="input"/> rows (or columns); below 1 when the kernel does not fit.</summary>
@@ -58,6 +61,7 @@ internal sealed record Conv2DLayerModel(int Filters, int KernelSize, int Stride,
         string text = $"Conv2D({Filters}, {KernelSize}" + (Activation == ActivationKind.None ? "" : $", {Activation}");
         if (Stride != 1) text += $", stride {Stride}";
         if (Padding == PaddingKind.Same) text += ", same";
+        if (MaxNorm is double c) text += ", MaxNorm = " + LayerContext.Format(c);
         return text + ")";
     }
 
@@ -110,8 +114,18 @@ internal sealed class Conv2DLayer : PlannedLayer
         return [top, left, bottom, right];
     }
 
+    // The max-norm bound is not among these: ONNX export reads a convolution's geometry back from exactly these three
+    // parts of LayerInfo.Details, and the bound is a training setting it has no use for (Describe() names it).
     private string Settings =>
         $"{Layer.KernelSize}×{Layer.KernelSize} kernel, stride {Layer.Stride}, {(Layer.Padding == PaddingKind.Same ? "same" : "valid")} padding";
+
+    /// <summary>With MaxNorm, each filter's weights (a row of [filters, channels·k·k]) rescaled to the bound once the optimizer has stepped.</summary>
+    public override void WriteAfterOptimizerStep(CodeWriter w)
+    {
+        if (Layer.MaxNorm is not double c) return;
+        int length = (int)(WeightTensor.Length / Layer.Filters);
+        w.Line($"{Names.Kernels}.MaxNorm.ApplyRows({Prefix}Weights, {Layer.Filters}, {length}, {Literals.Float(c)}); // {Title}: each filter's weights (a row of [{Layer.Filters}, {length}]) kept at norm <= {DenseLayer.Bound(c)}");
+    }
     public override string? TensorLayout => "conv{n}.weight [filters, channels, k, k] and conv{n}.bias [filters]";
     public override IEnumerable<Buffer> Buffers() => [Values, ConvGradient];
 

@@ -16,14 +16,35 @@ internal sealed class DenseKind : LayerKind
         if (units < 1)
             context.Report(Descriptors.UnitsNotPositive, units);
         ActivationKind activation = context.Activation(1);
-        return new DenseLayerModel(units, activation, WeightSettings.Parse(context, activation));
+        return new DenseLayerModel(units, activation, WeightSettings.Parse(context, activation), ParseMaxNorm(context, Name));
+    }
+
+    /// <summary>
+    /// The MaxNorm setting of a Dense or Conv2D attribute when it is given (checked as the float the generated code
+    /// will use; reported on the attribute of <paramref name="kind"/> otherwise), or null.
+    /// </summary>
+    internal static double? ParseMaxNorm(LayerContext context, string kind)
+    {
+        foreach (var named in context.Attribute.NamedArguments)
+        {
+            if (named.Key != "MaxNorm") continue;
+            double maxNorm = context.NamedDouble("MaxNorm", 0);
+            if (!((float)maxNorm > 0) || float.IsInfinity((float)maxNorm))
+            {
+                context.Report(Descriptors.InvalidMaxNorm, kind, LayerContext.Format(maxNorm));
+                return null;
+            }
+            return maxNorm;
+        }
+        return null;
     }
 }
 
 /// <param name="Units">Outputs of the layer.</param>
 /// <param name="Activation">The nonlinearity applied to them.</param>
 /// <param name="Weights">How its weights and bias start.</param>
-internal sealed record DenseLayerModel(int Units, ActivationKind Activation, WeightSettings Weights) : LayerModel
+/// <param name="MaxNorm">The max-norm bound on each unit's incoming weights, or null for none.</param>
+internal sealed record DenseLayerModel(int Units, ActivationKind Activation, WeightSettings Weights, double? MaxNorm = null) : LayerModel
 {
     public override Shape OutputShape(Shape input) => Shape.Flat(Units);
 
@@ -31,7 +52,9 @@ internal sealed record DenseLayerModel(int Units, ActivationKind Activation, Wei
 
     public override decimal ParameterCount(Shape input) => (decimal)input.Size * Units + Units;
 
-    public override string Describe() => Activation == ActivationKind.None ? $"Dense({Units})" : $"Dense({Units}, {Activation})";
+    public override string Describe() =>
+        (Activation == ActivationKind.None ? $"Dense({Units}" : $"Dense({Units}, {Activation}")
+        + (MaxNorm is double c ? $", MaxNorm = {LayerContext.Format(c)})" : ")");
 
     public override PlannedLayer Plan(PlanContext context) => new DenseLayer(context, this);
 }
@@ -85,11 +108,24 @@ internal sealed class DenseLayer : PlannedLayer
 
     public override IEnumerable<LayerInfoPlan> Infos()
     {
-        yield return new LayerInfoPlan(Values.Name, "Dense", InputShape, OutputShape, "", Layer.Activation, Tensors: [WeightTensor, BiasTensor]);
+        yield return new LayerInfoPlan(Values.Name, "Dense", InputShape, OutputShape, MaxNormDetails, Layer.Activation, Tensors: [WeightTensor, BiasTensor]);
         if (Dropout is not null)
             yield return new LayerInfoPlan(Dropout.Output.Name, "Dropout", OutputShape, OutputShape, "", Rate: Dropout.Rate, Inverted: Dropout.Inverted);
     }
     public override string? TensorLayout => "dense{n}.weight [in, out] and dense{n}.bias [out]";
+
+    /// <summary>The layer's settings in words for <c>LayerInfo.Details</c>: its max-norm bound, if any.</summary>
+    private string MaxNormDetails => Layer.MaxNorm is double c ? "max-norm " + Bound(c) : "";
+
+    /// <summary>The bound as the float the generated code uses, in invariant culture, without the suffix.</summary>
+    internal static string Bound(double c) => Literals.Float(c).TrimEnd('f');
+
+    /// <summary>With MaxNorm, each unit's incoming weights rescaled to the bound once the optimizer has stepped.</summary>
+    public override void WriteAfterOptimizerStep(CodeWriter w)
+    {
+        if (Layer.MaxNorm is not double c) return;
+        w.Line($"{Names.Kernels}.MaxNorm.Apply({Prefix}Weights, {Inputs}, {Units}, {Literals.Float(c)}); // {Title}: each unit's incoming weights (a column of [{Inputs}, {Units}]) kept at norm <= {Bound(c)}");
+    }
 
     public override IEnumerable<Buffer> Buffers()
     {

@@ -44,4 +44,14 @@ public sealed class Conv2DAttribute : Attribute
 
     /// <summary>The value every bias starts at (default 0). Must be finite.</summary>
     public double BiasInit { get; set; }
+
+    /// <summary>
+    /// The max-norm constraint (Keras' <c>MaxNorm(c, axis=[0, 1, 2])</c> on a channels-last kernel): when set, after every
+    /// optimizer step in <c>TrainStep</c> each filter's weights (its [channels, k, k] slice, a row of
+    /// <c>conv{n}.weight</c>) whose L2 norm exceeds <c>c</c> are multiplied by <c>c / (1e-7 + norm)</c>, Keras' factor;
+    /// filters within the bound are left exactly as they are (see <see cref="Kernels.MaxNorm"/>). The bias is not
+    /// constrained. Not set (0): no constraint. A value that is not positive and finite (as a float) is the compile-time
+    /// error CNN0028.
+    /// </summary>
+    public double MaxNorm { get; set; }
 }

@@ -35,4 +35,14 @@ public sealed class DenseAttribute : Attribute
 
     /// <summary>The value every bias starts at (default 0). Must be finite.</summary>
     public double BiasInit { get; set; }
+
+    /// <summary>
+    /// The max-norm constraint (Srivastava et al. 2014; Keras' <c>MaxNorm(c, axis=0)</c>): when set, after every optimizer
+    /// step in <c>TrainStep</c> each unit's incoming weights (a column of the [inputs, units] weight matrix) whose L2 norm
+    /// exceeds <c>c</c> are multiplied by <c>c / (1e-7 + norm)</c>, Keras' factor, so the norm ends at most <c>c</c>;
+    /// columns within the bound are left exactly as they are (see <see cref="Kernels.MaxNorm"/>). The bias is not
+    /// constrained. Not set (0): no constraint. Setting it to a value that is not positive and finite (as a float) is
+    /// the compile-time error CNN0028.
+    /// </summary>
+    public double MaxNorm { get; set; }
 }

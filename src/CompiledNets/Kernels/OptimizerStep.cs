@@ -7,7 +7,7 @@ namespace CompiledNets.Kernels;
 public static class OptimizerStep
 {
     /// <summary>
-    /// <c>optimizer.Step(parameters, gradients)</c>; for <see cref="Adam"/> with more than one thread, its pass split
+    /// <c>optimizer.Step(parameters, gradients)</c>; for <see cref="Adam"/> and <see cref="AdamW"/> with more than one thread, its pass split
     /// between two threads by the rows of each weight matrix, as the dense kernels split them (the same result: each
     /// parameter is updated on its own).
     /// </summary>
@@ -19,8 +19,8 @@ public static class OptimizerStep
     public static void Run(IOptimizer optimizer, Span<float> parameters, ReadOnlySpan<float> gradients, int threads,
         IReadOnlyList<ParameterTensor> tensors)
     {
-        if (threads > 1 && optimizer is Adam adam)
-            adam.Step(parameters, gradients, threads, tensors);
+        if (threads > 1 && optimizer is ISplitStepOptimizer split)
+            split.Step(parameters, gradients, threads, tensors);
         else
             optimizer.Step(parameters, gradients);
     }

@@ -4,7 +4,7 @@ namespace CompiledNets;
 
 /// <summary>
 /// An optimizer whose state (moments, velocity, step count) can be written to a checkpoint and read back, so that a
-/// resumed run continues exactly as an uninterrupted one. <see cref="Adam"/> and <see cref="Sgd"/> implement it.
+/// resumed run continues exactly as an uninterrupted one. <see cref="Adam"/>, <see cref="AdamW"/> and <see cref="Sgd"/> implement it.
 /// </summary>
 public interface IStatefulOptimizer : IOptimizer
 {

@@ -11,6 +11,12 @@ internal static class OptimizerChecks
             throw new ArgumentOutOfRangeException(paramName, value, "Must be positive and finite.");
     }
 
+    public static void NonNegative(float value, string paramName)
+    {
+        if (!(value >= 0f) || float.IsInfinity(value))
+            throw new ArgumentOutOfRangeException(paramName, value, "Must be zero or positive, and finite.");
+    }
+
     public static void UnitInterval(float value, string paramName)
     {
         if (!(value >= 0f && value < 1f))

@@ -78,6 +78,12 @@ public class DiagnosticTests
         { "CNN0026", "GaussianNoise(1e300)", "[Network(4)] [GaussianNoise(1e300)] [Dense(2)] public partial class FloatOverflowNoiseNet;" },
         { "CNN0005", "AlphaDropout(1)", "[Network(4)] [AlphaDropout(1)] [Dense(2)] public partial class AlphaRateOneNet;" },
         { "CNN0021", "AlphaDropout(0.1)", "[Network(4)] [Dense(3, Activation.SELU)] [Dropout(0.2)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterDropoutNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = 0)", "[Network(4)] [Dense(2, MaxNorm = 0)] public partial class ZeroMaxNormNet;" },
+        { "CNN0028", "Dense(3, MaxNorm = -3)", "[Network(4)] [Dense(3, MaxNorm = -3)] [Dense(2)] public partial class NegativeMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = double.NaN)", "[Network(4)] [Dense(2, MaxNorm = double.NaN)] public partial class NaNMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = double.PositiveInfinity)", "[Network(4)] [Dense(2, MaxNorm = double.PositiveInfinity)] public partial class InfiniteMaxNormNet;" },
+        { "CNN0028", "Conv2D(2, 3, MaxNorm = -0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3, MaxNorm = -0.5)] [Dense(2)] public partial class NegativeConvMaxNormNet;" },
+        { "CNN0028", "Dense(2, MaxNorm = 1e-50)", "[Network(4)] [Dense(2, MaxNorm = 1e-50)] public partial class FloatZeroMaxNormNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
     };
 

@@ -111,6 +111,35 @@ internal static class NetworkSources
         public partial class InvertedNet;
         """;
 
+    /// <summary>Max-norm on both hidden layers (not on the output), after dropout as in Srivastava et al.</summary>
+    public const string MaxNorm = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(6)]
+        [Dropout(0.2)]
+        [Dense(5, Activation.ReLU, MaxNorm = 3.0)]
+        [Dropout(0.5)]
+        [Dense(4, Activation.ReLU, MaxNorm = 0.1)]
+        [Dense(3)]
+        public partial class MaxNormNet;
+        """;
+
+    /// <summary>Max-norm on a convolution's filters (rows of its kernel tensor) and on the dense layer after it.</summary>
+    public const string MaxNormConv = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(1, 8, 8)]
+        [Conv2D(3, 3, Activation.ReLU, MaxNorm = 2.5)]
+        [MaxPool2D(2)]
+        [Dense(4, Activation.ReLU, MaxNorm = 3)]
+        [Dense(2)]
+        public partial class MaxNormConvNet;
+        """;
+
     public const string SingleDense = """
         using CompiledNets;
 

@@ -73,13 +73,15 @@ public class ThreadedTrainingTests
         Assert.Equal(Train(1), Train(2));
     }
 
-    [Fact]
-    public void Adam_split_between_two_threads_by_rows_takes_the_same_step()
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    public void Adam_and_AdamW_split_between_two_threads_by_rows_take_the_same_step(string name)
     {
         float[] gradients = ImageLike(ReferenceNet.ParameterCount, seed: 9);
         var one = new ReferenceNet(seed: 10);
         var two = new ReferenceNet(seed: 10);
-        Adam adamOne = new(), adamTwo = new();
+        IOptimizer adamOne = name == "adam" ? new Adam() : new AdamW(), adamTwo = name == "adam" ? new Adam() : new AdamW();
         for (int step = 0; step < 3; step++)
         {
             Kernels.OptimizerStep.Run(adamOne, one.Parameters, gradients, threads: 1, one.ParameterTensors);

@@ -50,6 +50,10 @@ public class ZeroAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void TrainStep_and_Predict_with_max_norm_allocate_nothing_after_warm_up()
+        => AssertTrainStepAndPredictAllocateNothing(new MaxNormTrainNet(maxBatchSize: 16, seed: 3), 16, threads: 1);
+
     private static void AssertTrainStepAndPredictAllocateNothing<TNetwork>(TNetwork net, int batch, int threads)
         where TNetwork : IClassifierNetwork
     {

@@ -64,6 +64,61 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(straight.Steps, resumed.Steps);
     }
 
+    /// <summary>The weight-decay optimizers: their state and settings travel in the checkpoint like Adam's.</summary>
+    public static TheoryData<string> DecayOptimizers => ["adamw", "sgd-momentum"];
+
+    private static IStatefulOptimizer DecayOptimizer(string name, float weightDecay) => name switch
+    {
+        "adamw" => new AdamW(0.01f, weightDecay: weightDecay),
+        "sgd-momentum" => new Sgd(0.05f, 0.9f, weightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(DecayOptimizers))]
+    public void Training_with_weight_decay_resumed_from_a_checkpoint_ends_bit_identical(string optimizer)
+    {
+        Dataset data = Data();
+        var straightNet = new CheckpointNet(maxBatchSize: 16, seed: 1);
+        var straight = new Trainer<CheckpointNet>(straightNet, DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 1);
+        for (int e = 0; e < 3; e++) straight.TrainEpoch(data);
+
+        var first = new Trainer<CheckpointNet>(new CheckpointNet(maxBatchSize: 16, seed: 1), DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 1);
+        first.TrainEpoch(data);
+        first.TrainEpoch(data);
+        string path = Path.Combine(_directory, optimizer + ".ckpt");
+        first.SaveCheckpoint(path);
+
+        var resumedNet = new CheckpointNet(maxBatchSize: 16, seed: 999);
+        var resumed = new Trainer<CheckpointNet>(resumedNet, DecayOptimizer(optimizer, 0.1f), batchSize: 16, shuffleSeed: 999);
+        resumed.LoadCheckpoint(path);
+        resumed.TrainEpoch(data);
+        Assert.True(straightNet.Parameters.SequenceEqual(resumedNet.Parameters));
+
+        // Another weight decay is another optimizer: refused, naming both.
+        var otherDecay = new Trainer<CheckpointNet>(new CheckpointNet(16), DecayOptimizer(optimizer, 0.2f), batchSize: 16);
+        string message = Assert.Throws<InvalidDataException>(() => otherDecay.LoadCheckpoint(path)).Message;
+        Assert.Contains("weightDecay: 0.1)", message);
+        Assert.Contains("weightDecay: 0.2)", message);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_sgd_without_weight_decay_restores_into_sgd_with_the_two_parameter_settings()
+    {
+        // Sgd's description names its weight decay only when it is not zero, so checkpoints written before Sgd had
+        // one (the same text as now) restore into Sgd(learningRate, momentum); a decay of 0 is the same algorithm.
+        Assert.Equal("Sgd(learningRate: 0.05, momentum: 0.9)", new Sgd(0.05f, 0.9f).Description);
+        Assert.Equal(new Sgd(0.05f, 0.9f).Description, new Sgd(0.05f, 0.9f, 0f).Description);
+        Assert.Equal("Sgd(learningRate: 0.05, momentum: 0, weightDecay: 0.001)", new Sgd(0.05f, weightDecay: 0.001f).Description);
+        var trainer = new Trainer<CheckpointNet>(new CheckpointNet(16, seed: 1), new Sgd(0.05f, 0.9f), batchSize: 16, shuffleSeed: 1);
+        trainer.TrainEpoch(Data());
+        string path = Path.Combine(_directory, "sgd.ckpt");
+        trainer.SaveCheckpoint(path);
+        new Trainer<CheckpointNet>(new CheckpointNet(16), new Sgd(0.05f, 0.9f, weightDecay: 0f), batchSize: 16).LoadCheckpoint(path);
+        var decayed = new Trainer<CheckpointNet>(new CheckpointNet(16), new Sgd(0.05f, 0.9f, weightDecay: 0.01f), batchSize: 16);
+        Assert.Contains("weightDecay: 0.01", Assert.Throws<InvalidDataException>(() => decayed.LoadCheckpoint(path)).Message);
+    }
+
     [Fact]
     public void A_damaged_checkpoint_is_refused_and_nothing_changes()
     {

@@ -14,6 +14,8 @@ public class GeneratedSourceSnapshotTests
     [InlineData("LeNet", NetworkSources.LeNet)]
     [InlineData("ImageVariety", NetworkSources.ImageVariety)]
     [InlineData("NoiseFamily", NetworkSources.NoiseFamily)]
+    [InlineData("MaxNorm", NetworkSources.MaxNorm)]
+    [InlineData("MaxNormConv", NetworkSources.MaxNormConv)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);
