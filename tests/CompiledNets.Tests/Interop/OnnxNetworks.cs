@@ -92,3 +92,17 @@ public partial class PyTorchOnnxCnn;
 [Dense(8, Activation.Tanh)]
 [Dense(4)]
 public partial class PyTorchOnnxMlpAtInference;
+
+/// <summary>
+/// SELU and the noise layers of the dropout family (identity at inference, so no node): Gaussian noise on the inputs,
+/// AlphaDropout after a SELU Dense, Gaussian dropout after a SELU convolution.
+/// </summary>
+[Network(2, 6, 6)]
+[GaussianNoise(0.1)]
+[Conv2D(3, 3, Activation.SELU, Padding = Padding.Same)]
+[GaussianDropout(0.3)]
+[MaxPool2D(2)]
+[Dense(8, Activation.SELU)]
+[AlphaDropout(0.2)]
+[Dense(4)]
+public partial class OnnxNoiseFamilyNet;

@@ -25,6 +25,7 @@ internal static class OnnxTestSupport
         [nameof(OnnxSameConvNet)] = seed => new OnnxSameConvNet(8, seed),
         [nameof(OnnxPoolDropoutNet)] = seed => new OnnxPoolDropoutNet(8, seed),
         [nameof(OnnxImageRegressionNet)] = seed => new OnnxImageRegressionNet(8, seed),
+        [nameof(OnnxNoiseFamilyNet)] = seed => new OnnxNoiseFamilyNet(8, seed),
         [nameof(PyTorchOnnxMlp)] = seed => new PyTorchOnnxMlp(8, seed),
         [nameof(PyTorchOnnxCnn)] = seed => new PyTorchOnnxCnn(8, seed),
         [nameof(PyTorchOnnxMlpAtInference)] = seed => new PyTorchOnnxMlpAtInference(8, seed),

@@ -4,7 +4,7 @@ namespace CompiledNets.Tests.Properties;
 
 /// <summary>
 /// Random valid convolutional declarations (<see cref="NetworkGen.Cnn"/>: an image input, Conv2D with every kernel,
-/// stride, padding and activation, MaxPool2D with overlapping or gapped windows, SpatialDropout and per-element Dropout
+/// stride and padding, the activations but SELU, MaxPool2D with overlapping or gapped windows, SpatialDropout and per-element Dropout
 /// after image layers, then Dense layers), compiled in memory and checked as <see cref="ValidNetworkProperties"/> checks
 /// multilayer perceptrons: clean build, the Layers list and Parameters layout, Forward (inference and training, masks
 /// read through DropoutMask) against the scalar double reference within its rounding model, and Backward against

@@ -107,14 +107,14 @@ internal static class NetworkGen
 
     /// <summary>
     /// A convolution: 1 to 5 filters, kernel 1 to 4, stride 1 to 3 (each written out now and then even at its default),
-    /// either padding, every activation, the init settings as on <see cref="Dense"/>.
+    /// either padding, the activations of <see cref="Dense"/> (not SELU), the init settings as on <see cref="Dense"/>.
     /// </summary>
     public static readonly Gen<Conv2DSpec> Conv =
         from filters in Gen.Int[1, 5]
         from kernel in Gen.Int[1, 4]
         from stride in Gen.Frequency((3, Gen.Const(1)), (2, Gen.Int[2, 3]))
         from same in Gen.Bool
-        from activation in Gen.Enum<Activation>()
+        from activation in Gen.OneOf(new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid })
         from explicitFlags in Gen.Int[0, 7]
         from init in Gen.Int[0, 9]
         from stdDev in Gen.Int[5, 30]

@@ -8,7 +8,7 @@ namespace CompiledNets.Serialization;
 /// <summary>
 /// A network's inference computation as ONNX sees it, derived from <see cref="ICompiledNetwork.Layers"/>: a chain of
 /// steps (a Dense is a Gemm, a Conv2D a Conv, an activation its own node, an AtInference dropout a Mul by its keep
-/// probability, an Inverted dropout nothing), with every number the graph needs (kernels, strides, pads, windows).
+/// probability, an Inverted dropout and the noise layers (Gaussian dropout and noise, alpha dropout) nothing), with every number the graph needs (kernels, strides, pads, windows).
 /// <see cref="OnnxWriter"/> writes it; <see cref="OnnxReader"/> checks a model against it.
 /// </summary>
 internal sealed class OnnxArchitecture
@@ -65,6 +65,11 @@ internal sealed class OnnxArchitecture
                     float keep = (float)(1 - layer.DropoutRate);
                     if (layer.Scaling == DropoutScaling.AtInference && keep != 1f)
                         steps.Add(new ScaleStep(layer, keep));
+                    break;
+                case "GaussianDropout":
+                case "GaussianNoise":
+                case "AlphaDropout":
+                    // Noise while training only: the identity at inference, so no node.
                     break;
                 default:
                     throw Unsupported(network, $"layer {layer.Name} is a {layer.Kind}, which ONNX export and import do not cover yet");
@@ -158,6 +163,8 @@ internal sealed class OnnxArchitecture
         Activation.ReLU => "Relu",
         Activation.Tanh => "Tanh",
         Activation.Sigmoid => "Sigmoid",
+        // ONNX's default alpha and gamma are SELU's α and λ, as PyTorch and CompiledNets use them.
+        Activation.SELU => "Selu",
         _ => null,
     };
 
