@@ -31,6 +31,8 @@ internal static class Study
         Of<ReferenceNoDropout>("reference", "784-200-100-10, no dropout", (b, s) => new(b, s)),
         Of<Wide>("wide", "784-1024-1024-10, no dropout", (b, s) => new(b, s)),
         Of<WideDropout>("wide-dropout", "wide, dropout 0.2 (inputs) / 0.5 (hidden)", (b, s) => new(b, s)),
+        Of<WideDropoutMaxNorm>("wide-dropout-maxnorm", "wide, dropout 0.2 / 0.5 and max-norm 3", (b, s) => new(b, s)),
+        Of<WideGaussianDropout>("wide-gaussian", "wide, Gaussian dropout 0.2 / 0.5", (b, s) => new(b, s)),
     ];
 
     private static Configuration Of<TNetwork>(string name, string description, Func<int, ulong, TNetwork> create)

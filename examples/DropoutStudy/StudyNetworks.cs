@@ -29,3 +29,26 @@ public partial class Wide;
 [Dropout(0.5, Scaling = DropoutScaling.Inverted)]
 [Dense(10)]
 public partial class WideDropout;
+
+/// <summary>
+/// The wide network with dropout and, after every optimizer step, each unit's incoming weights kept at norm ≤ 3
+/// (Srivastava et al. 2014's max-norm; Keras' MaxNorm(3)).
+/// </summary>
+[Network(784)]
+[Dropout(0.2, Scaling = DropoutScaling.Inverted)]
+[Dense(1024, Activation.ReLU, MaxNorm = 3)]
+[Dropout(0.5, Scaling = DropoutScaling.Inverted)]
+[Dense(1024, Activation.ReLU, MaxNorm = 3)]
+[Dropout(0.5, Scaling = DropoutScaling.Inverted)]
+[Dense(10, MaxNorm = 3)]
+public partial class WideDropoutMaxNorm;
+
+/// <summary>The wide network with Gaussian dropout of the same rates: ε ~ N(1, rate/(1 − rate)) in place of the masks.</summary>
+[Network(784)]
+[GaussianDropout(0.2)]
+[Dense(1024, Activation.ReLU)]
+[GaussianDropout(0.5)]
+[Dense(1024, Activation.ReLU)]
+[GaussianDropout(0.5)]
+[Dense(10)]
+public partial class WideGaussianDropout;
