@@ -89,11 +89,7 @@ public class Conv2DKernelTests
     }
 
     /// <summary>The vector levels this machine runs (the others are reached by CI's reruns with the knobs off).</summary>
-    private static IEnumerable<SimdLevel> Levels()
-    {
-        foreach (SimdLevel level in new[] { SimdLevel.Vector512, SimdLevel.Vector256, SimdLevel.Vector128, SimdLevel.Scalar })
-            if (Simd.IsSupported(level)) yield return level;
-    }
+    private static IEnumerable<SimdLevel> Levels() => SupportedLevels.All();
 
     [Theory]
     [MemberData(nameof(Geometries))]

@@ -30,11 +30,7 @@ public class MaxPool2DKernelTests
         { 2, 6, 8, 1, 2, 2 },    // 1 × 1 windows with stride 2: the input is still tiled by 2 × 2 blocks, one per output
     };
 
-    private static IEnumerable<SimdLevel> Levels()
-    {
-        foreach (SimdLevel level in new[] { SimdLevel.Vector512, SimdLevel.Vector256, SimdLevel.Vector128, SimdLevel.Scalar })
-            if (Simd.IsSupported(level)) yield return level;
-    }
+    private static IEnumerable<SimdLevel> Levels() => SupportedLevels.All();
 
     [Theory]
     [MemberData(nameof(Shapes))]

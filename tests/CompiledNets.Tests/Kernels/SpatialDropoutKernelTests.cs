@@ -12,11 +12,7 @@ namespace CompiledNets.Tests.FastKernels;
 /// </summary>
 public class SpatialDropoutKernelTests
 {
-    private static IEnumerable<SimdLevel> Levels()
-    {
-        foreach (SimdLevel level in new[] { SimdLevel.Vector512, SimdLevel.Vector256, SimdLevel.Vector128, SimdLevel.Scalar })
-            if (Simd.IsSupported(level)) yield return level;
-    }
+    private static IEnumerable<SimdLevel> Levels() => SupportedLevels.All();
 
     [Theory]
     [InlineData(1, 1, 1)]
