@@ -10,7 +10,8 @@ using CompiledNets.Examples.DropoutStudy;
 
 // The experiment behind the dropout tutorial's advice ("if your deep network is not overfitting, use a bigger one and
 // dropout"): the reference network without dropout against a wide one without and with members of the dropout
-// family, on the same data, seed and epochs. Writes ours.csv, test-accuracy.png and gap.png to --output; with
+// family, on the same data, seed and epochs. Writes ours.csv (keeping the rows of configurations not trained this
+// time), test-accuracy.png and gap.png to --output; with
 // --pytorch (peers/pytorch_study.py's CSV) PyTorch's curves of the same configurations are drawn dashed beside ours,
 // and their largest per-epoch difference in test accuracy printed.
 
@@ -76,6 +77,11 @@ root.SetAction(parsed =>
         ulong runSeed = parsed.GetValue(seed);
         Console.WriteLine($"Training on {located.Description}, {epochCount} epochs per network, seed {runSeed}.");
         runs = chosen.Select(c => c.Train(runSeed, mnist, epochCount, parsed.GetValue(threads))).ToList();
+        // Configurations not trained this time keep their rows from an earlier run, so the study can be run (and
+        // extended) one configuration at a time.
+        if (File.Exists(oursCsv))
+            runs.AddRange(Study.ReadCsv(oursCsv).Where(earlier => runs.All(r => r.Label != earlier.Label)));
+        runs = runs.OrderBy(r => Study.Configurations.ToList().FindIndex(c => c.Name == r.Label) is var i && i < 0 ? int.MaxValue : i).ToList();
         Directory.CreateDirectory(folder);
         Study.WriteCsv(oursCsv, runs);
     }

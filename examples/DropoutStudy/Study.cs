@@ -59,11 +59,16 @@ internal static class Study
     /// <summary>The curves as CSV, one line per configuration and epoch (the format peers/pytorch_study.py writes).</summary>
     public static void WriteCsv(string path, IEnumerable<Curves> runs)
     {
-        using var writer = new StreamWriter(path);
-        writer.WriteLine("configuration,epoch,train_accuracy,test_accuracy");
-        foreach (Curves run in runs)
-            for (int e = 0; e < run.TestAccuracy.Length; e++)
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Label},{e + 1},{run.TrainAccuracy[e]:F4},{run.TestAccuracy[e]:F4}"));
+        // Written beside the target and moved over it, so an interrupted run never leaves half a CSV behind.
+        string partial = path + ".partial";
+        using (var writer = new StreamWriter(partial))
+        {
+            writer.WriteLine("configuration,epoch,train_accuracy,test_accuracy");
+            foreach (Curves run in runs)
+                for (int e = 0; e < run.TestAccuracy.Length; e++)
+                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Label},{e + 1},{run.TrainAccuracy[e]:F4},{run.TestAccuracy[e]:F4}"));
+        }
+        File.Move(partial, path, overwrite: true);
     }
 
     /// <summary>Curves read back from a CSV of either program (extra columns ignored).</summary>
