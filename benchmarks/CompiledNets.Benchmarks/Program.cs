@@ -7,7 +7,7 @@ namespace CompiledNets.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel (<c>-- --steps-lenet [threads]</c>
-/// the same for LeNet); <c>-- --infer</c> and
+/// the same for LeNet, <c>-- --infer-lenet</c> for the trained LeNet's inference of 128 images); <c>-- --infer</c> and
 /// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
 /// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ) and
 /// <c>-- --write-onnx DIR</c> writes the two models it runs (reference.onnx, lenet.onnx) there,
@@ -33,6 +33,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--steps-lenet")
         {
             StepBreakdown.RunLeNet(threads: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--infer-lenet")
+        {
+            StepBreakdown.InferLeNet();
             return;
         }
         if (args.Length > 0 && args[0] == "--epochs")

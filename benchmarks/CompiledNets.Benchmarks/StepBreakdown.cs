@@ -143,6 +143,58 @@ internal static class StepBreakdown
         generated.Print(Steps - Warm, threads);
     }
 
+    /// <summary>
+    /// <c>--infer-lenet</c>: inference of 128 test images by the trained LeNet (as <see cref="LeNetInferenceBenchmarks"/>
+    /// runs it), kernel by kernel in the order of the generated inference pass, then the generated <c>Predict</c> alone.
+    /// </summary>
+    public static void InferLeNet()
+    {
+        LeNet net = Data.TrainedLeNet();
+        float[] images = Data.InferenceInputs(InputKind.Images);
+        int batches = images.Length / 784 / B;
+        float[] p = net.Parameters.ToArray();
+        var tensors = net.ParameterTensors;
+        int Offset(string name) => tensors.First(t => t.Name == name).Offset;
+        var s1 = Conv2DGeometry.Valid(1, 28, 28, 6, 5);
+        var s2 = Conv2DGeometry.Valid(6, 12, 12, 16, 5);
+        float[] input = new float[B * 784], conv1 = new float[B * 3456], pool1 = new float[B * 864], conv2 = new float[B * 1024];
+        float[] pool2 = new float[B * 256], scaled = new float[B * 256];
+        float[] d1 = new float[B * 120], o1 = new float[B * 120], d2 = new float[B * 84], o2 = new float[B * 84], d3 = new float[B * 10];
+        float[] probabilities = new float[B * 10];
+        int[] winners1 = new int[B * 864], winners2 = new int[B * 256];
+        ReadOnlySpan<float> cw1 = p.AsSpan(Offset("conv1.weight"), 150), cb1 = p.AsSpan(Offset("conv1.bias"), 6);
+        ReadOnlySpan<float> cw2 = p.AsSpan(Offset("conv2.weight"), 2400), cb2 = p.AsSpan(Offset("conv2.bias"), 16);
+        ReadOnlySpan<float> w1 = p.AsSpan(Offset("dense1.weight"), 256 * 120), b1 = p.AsSpan(Offset("dense1.bias"), 120);
+        ReadOnlySpan<float> w2 = p.AsSpan(Offset("dense2.weight"), 120 * 84), b2 = p.AsSpan(Offset("dense2.bias"), 84);
+        ReadOnlySpan<float> w3 = p.AsSpan(Offset("dense3.weight"), 84 * 10), b3 = p.AsSpan(Offset("dense3.bias"), 10);
+        var clock = new StepClock("copy inputs", "conv1 forward", "pool1 forward", "conv2 forward", "pool2 forward",
+            "spatial dropout scale", "dense1 forward", "dense2 forward", "dense3 forward", "softmax");
+        for (int step = 0; step < Steps; step++)
+        {
+            ReadOnlySpan<float> x = images.AsSpan(step % batches * B * 784, B * 784);
+            clock.Start(counting: step >= Warm);
+            x.CopyTo(input); clock.Mark();
+            Conv2D.Forward(conv1, input, cw1, cb1, B, s1, Activation.ReLU); clock.Mark();
+            MaxPool2D.Forward(pool1, winners1, conv1, B, 6, 24, 24, 2, 2, 12, 12); clock.Mark();
+            Conv2D.Forward(conv2, pool1, cw2, cb2, B, s2, Activation.ReLU); clock.Mark();
+            MaxPool2D.Forward(pool2, winners2, conv2, B, 16, 8, 8, 2, 2, 4, 4); clock.Mark();
+            System.Numerics.Tensors.TensorPrimitives.Multiply(pool2, 0.8f, scaled); clock.Mark();
+            Dense.Forward(d1, scaled, w1, b1, B, 256, 120, Activation.ReLU, dropped: o1, scale: 0.5f); clock.Mark();
+            Dense.Forward(d2, o1, w2, b2, B, 120, 84, Activation.ReLU, dropped: o2, scale: 0.5f); clock.Mark();
+            Dense.Forward(d3, o2, w3, b3, B, 84, 10, Activation.None); clock.Mark();
+            Losses.Softmax(d3, probabilities, B, 10); clock.Mark();
+        }
+        clock.Print(Steps - Warm, threads: 1);
+
+        var generated = new StepClock("LeNet.Predict (generated)");
+        for (int step = 0; step < Steps; step++)
+        {
+            generated.Start(counting: step >= Warm);
+            net.Predict(images.AsSpan(step % batches * B * 784, B * 784), probabilities, B); generated.Mark();
+        }
+        generated.Print(Steps - Warm, threads: 1);
+    }
+
     /// <summary>Sums the time between consecutive marks of each step, by position, over the counted steps.</summary>
     private sealed class StepClock(params string[] names)
     {

@@ -111,6 +111,11 @@ public static unsafe class MaxPool2D
         fixed (float* y = output, x = input)
         fixed (int* at = argmax)
         {
+            if (vector && MaxPool2DTiles.Applies(level, height, width, outHeight, outWidth))
+            {
+                MaxPool2DTiles.Forward(level, y, at, x, planes, channels, outHeight, outWidth);
+                return;
+            }
             if (vector && height == 2 * outHeight)
             {
                 // Every row is read: the whole batch is one plane of row pairs.

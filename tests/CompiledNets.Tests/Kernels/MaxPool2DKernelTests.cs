@@ -7,8 +7,9 @@ namespace CompiledNets.Tests.FastKernels;
 
 /// <summary>
 /// <see cref="MaxPool2D"/> against windows read as PyTorch reads them (row by row; a value replaces the maximum when it
-/// is greater or NaN), on every level this machine runs: the 2 × 2 stride-2 vector path with row widths that are and are
-/// not multiples of its 4 lanes, odd inputs whose last row or column no window reads, overlapping windows (3 × 3 stride 2,
+/// is greater or NaN), on every level this machine runs: the 2 × 2 stride-2 vector paths (windows that tile the input, in
+/// chunks of rows that do not end with an example, and the 4-lane path for those that do not) with row widths that are
+/// and are not multiples of 4, 8 and 16 lanes, odd inputs whose last row or column no window reads, overlapping windows (3 × 3 stride 2,
 /// 2 × 2 stride 1), ties, NaN and −∞; the backward pass's accumulation; and the argument checks.
 /// </summary>
 public class MaxPool2DKernelTests
@@ -21,6 +22,8 @@ public class MaxPool2DKernelTests
         { 2, 7, 9, 2, 2, 3 },    // last row and column unread; 4 outputs per row: one vector, no remainder
         { 3, 10, 22, 2, 2, 1 },  // 11 per row: two vectors and three left over
         { 1, 2, 6, 2, 2, 2 },    // 3 per row: no whole vector
+        { 2, 4, 36, 2, 2, 2 },   // 18 per row: a 16-lane vector and one that overlaps it
+        { 1, 6, 32, 2, 2, 3 },   // 16 per row: one 16-lane vector
         { 4, 9, 11, 3, 2, 2 },   // overlapping windows
         { 2, 6, 7, 2, 1, 3 },    // overlapping windows, stride 1
         { 3, 9, 9, 3, 3, 1 },
