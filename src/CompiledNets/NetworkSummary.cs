@@ -61,8 +61,12 @@ public static class NetworkSummary
     {
         var parts = new List<string>();
         if (layer.Activation != Activation.None) parts.Add(layer.Activation.ToString());
-        if (layer.Kind.EndsWith("Dropout", StringComparison.Ordinal))
+        // The scaling is a choice of Dropout and SpatialDropout only; the noise kinds (GaussianDropout, AlphaDropout, …)
+        // have one rule each, which their details describe.
+        if (layer.Kind is "Dropout" or "SpatialDropout")
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"rate {layer.DropoutRate:R}, {layer.Scaling}"));
+        else if (layer.Kind.EndsWith("Dropout", StringComparison.Ordinal))
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"rate {layer.DropoutRate:R}"));
         if (layer.Details.Length > 0) parts.Add(layer.Details);
         return string.Join("; ", parts);
     }

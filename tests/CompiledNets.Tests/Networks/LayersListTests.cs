@@ -77,6 +77,20 @@ public class LayersListTests
     }
 
     [Fact]
+    public void Summary_gives_a_scaling_only_where_it_is_a_choice()
+    {
+        string[] lines = new CompiledNets.Tests.Numerics.AllocationNoiseNet(maxBatchSize: 1).Summary().Split('\n');
+
+        string gaussian = Assert.Single(lines, l => l.Contains("(GaussianDropout)", System.StringComparison.Ordinal));
+        Assert.Contains("rate 0.2", gaussian, System.StringComparison.Ordinal);
+        Assert.Contains("ε ~ N(1, ", gaussian, System.StringComparison.Ordinal);
+        string alpha = Assert.Single(lines, l => l.Contains("(AlphaDropout)", System.StringComparison.Ordinal));
+        Assert.Contains("rate 0.1", alpha, System.StringComparison.Ordinal);
+        foreach (string line in new[] { gaussian, alpha })
+            Assert.DoesNotContain("Inverted", line, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LayerInfo_checks_its_arguments()
     {
         Assert.Throws<System.ArgumentOutOfRangeException>(() => new LayerInfo("d", "Dropout", [3], [3], "", dropoutRate: 1));
