@@ -38,6 +38,9 @@ internal sealed record WeightSettings(WeightInitKind Init, double StdDev, double
             case WeightInitKind.HeNormal:
                 w.Line($"{Names.Kernels}.Init.HeNormal({prefix}Weights, fanIn: {fanIn}, ref weights);");
                 break;
+            case WeightInitKind.LeCunNormal:
+                w.Line($"{Names.Kernels}.Init.LeCunNormal({prefix}Weights, fanIn: {fanIn}, ref weights);");
+                break;
             case WeightInitKind.TruncatedNormal:
                 w.Line($"{Names.Kernels}.Init.TruncatedNormal({prefix}Weights, stdDev: {Literals.Float(StdDev)}, ref weights);");
                 break;

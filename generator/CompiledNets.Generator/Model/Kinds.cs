@@ -30,6 +30,7 @@ internal enum WeightInitKind
     HeNormal = 1,
     GlorotUniform = 2,
     TruncatedNormal = 3,
+    LeCunNormal = 4,
 }
 
 internal enum PaddingKind

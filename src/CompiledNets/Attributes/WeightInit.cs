@@ -4,7 +4,10 @@ namespace CompiledNets;
 /// <remarks>The numeric values are part of the contract with the source generator; do not renumber.</remarks>
 public enum WeightInit
 {
-    /// <summary>He-normal for <see cref="Activation.ReLU"/> layers, Glorot-uniform for every other activation.</summary>
+    /// <summary>
+    /// He-normal for <see cref="Activation.ReLU"/> layers, Glorot-uniform for every other activation (SELU included, as
+    /// the contract has it: a self-normalizing SELU network should ask for <see cref="LeCunNormal"/>).
+    /// </summary>
     Auto = 0,
     /// <summary>Normal with mean 0 and standard deviation <c>sqrt(2 / fanIn)</c> (He et al., 2015).</summary>
     HeNormal = 1,
@@ -15,4 +18,10 @@ public enum WeightInit
     /// more than two standard deviations from the mean (TensorFlow's <c>truncated_normal</c>).
     /// </summary>
     TruncatedNormal = 3,
+    /// <summary>
+    /// Normal with mean 0 and standard deviation <c>sqrt(1 / fanIn)</c> (LeCun et al., 1998; Keras' <c>lecun_normal</c>,
+    /// which Klambauer et al. 2017 prescribe for SELU): keeps a SELU layer's outputs near mean 0 and variance 1. Not the
+    /// default for SELU (see <see cref="Auto"/>).
+    /// </summary>
+    LeCunNormal = 4,
 }

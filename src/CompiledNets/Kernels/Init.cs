@@ -10,9 +10,13 @@ public static class Init
     public static SplitMix64 CreateWeightStream(ulong seed) => new(seed);
 
     /// <summary>Normal(0, sqrt(2 / fanIn)).</summary>
-    public static void HeNormal(Span<float> weights, int fanIn, ref SplitMix64 rng)
+    public static void HeNormal(Span<float> weights, int fanIn, ref SplitMix64 rng) => Normal(weights, Math.Sqrt(2.0 / fanIn), ref rng);
+
+    /// <summary>Normal(0, sqrt(1 / fanIn)): LeCun-normal, the init of SELU layers.</summary>
+    public static void LeCunNormal(Span<float> weights, int fanIn, ref SplitMix64 rng) => Normal(weights, Math.Sqrt(1.0 / fanIn), ref rng);
+
+    private static void Normal(Span<float> weights, double std, ref SplitMix64 rng)
     {
-        double std = Math.Sqrt(2.0 / fanIn);
         for (int i = 0; i < weights.Length; i++)
             weights[i] = (float)(std * rng.NextGaussian());
     }
