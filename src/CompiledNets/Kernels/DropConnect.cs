@@ -16,8 +16,10 @@ namespace CompiledNets.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>The mask of one (example, row) pair starts from a 32-bit row seed, <c>SplitMix64.Mix(key + (b · inputs + i + 1) ·
-/// Increment)</c>; column <c>o</c> is kept when <c>hash32(seed + o · 0x9E3779B9) &lt; p · 2³²</c>, with Wellons' lowbias32
-/// finalizer as <c>hash32</c> (two 32-bit multiplies and three xor-shifts, a vector of columns at a time).</para>
+/// Increment)</c>; columns <c>2q</c> and <c>2q + 1</c> take the low and high 16 bits of <c>hash32(seed + q · 0x9E3779B9)</c>
+/// (Wellons' lowbias32 finalizer: two 32-bit multiplies and three xor-shifts, a vector of column pairs at a time) and are
+/// kept when those bits are below <c>round(p · 2¹⁶)</c>, so p is used rounded to a multiple of 2⁻¹⁶ (exact for 0.5, 0.25,
+/// ...). One hash serves two weights: the hash is most of the kernel's work.</para>
 /// <para>Rows whose input is zero are skipped in the forward pass and in the weight gradient (ReLU outputs and image
 /// background) when the weights are finite. The forward pass splits the batch between threads, the backward pass the
 /// rows of the weight matrix; each output element is summed in the same order whatever the split.</para>
@@ -33,13 +35,24 @@ public static unsafe class DropConnect
     /// <summary>Rows of the weight matrix per block: their weights (about 64 KB) stay in cache while the examples pass.</summary>
     private static int BlockRows(int outputs) => Math.Max(1, 16384 / Math.Max(1, outputs));
 
-    /// <summary>The keep threshold of <paramref name="keepProbability"/>: a column is kept when its hash is below it; null when every weight is kept.</summary>
+    /// <summary>
+    /// The keep threshold of <paramref name="keepProbability"/>, <c>round(p · 2¹⁶)</c>: a weight is kept when its 16 hash
+    /// bits are below it; null when every weight is kept (p rounds to 1).
+    /// </summary>
     internal static uint? Threshold(float keepProbability)
     {
         if (!(keepProbability > 0f && keepProbability <= 1f))
             throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "Must be in (0, 1].");
-        ulong threshold = (ulong)Math.Round(keepProbability * 4294967296.0);
-        return threshold > uint.MaxValue ? null : (uint)threshold;
+        uint threshold = (uint)Math.Round(keepProbability * 65536.0);
+        return threshold > ushort.MaxValue ? null : threshold;
+    }
+
+    /// <summary>Whether column <paramref name="column"/> of the mask row with seed <paramref name="seed"/> is kept: the low (even columns) or high (odd) 16 bits of the hash of the column pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool KeptAt(uint seed, int column, uint threshold)
+    {
+        uint hash = Hash(seed + (uint)(column >> 1) * ColumnStep);
+        return ((column & 1) == 0 ? hash & 0xFFFFu : hash >> 16) < threshold;
     }
 
     /// <summary>The row seed of example <paramref name="example"/>, weight row <paramref name="row"/>.</summary>
@@ -63,7 +76,7 @@ public static unsafe class DropConnect
     public static bool Kept(ulong key, int example, int row, int column, int inputs, float keepProbability)
     {
         uint? threshold = Threshold(keepProbability);
-        return threshold is not uint t || Hash(RowSeed(key, example, row, inputs) + (uint)column * ColumnStep) < t;
+        return threshold is not uint t || KeptAt(RowSeed(key, example, row, inputs), column, t);
     }
 
     /// <summary>
@@ -367,7 +380,7 @@ public static unsafe class DropConnect
             uint seed = RowSeed(job.Key, b, i, job.Inputs);
             for (int o = from; o < n; o++)
             {
-                if (job.KeepAll || Hash(seed + (uint)o * ColumnStep) < job.Threshold)
+                if (job.KeepAll || KeptAt(seed, o, job.Threshold))
                     y[o] = MathF.FusedMultiplyAdd(xi, w[o], y[o]);
             }
         }
@@ -388,7 +401,7 @@ public static unsafe class DropConnect
             float sum = 0f;
             for (int o = from; o < n; o++)
             {
-                if (!job.KeepAll && Hash(seed + (uint)o * ColumnStep) >= job.Threshold) continue;
+                if (!job.KeepAll && !KeptAt(seed, o, job.Threshold)) continue;
                 if (weightGradient) dw[o] = MathF.FusedMultiplyAdd(xi, dy[o], dw[o]);
                 sum = MathF.FusedMultiplyAdd(w[o], dy[o], sum);
             }
@@ -436,16 +449,17 @@ public static unsafe class DropConnect
         }
     }
 
-    /// <summary>The vector rows, written once for every width.</summary>
+    /// <summary>The vector rows, written once for every width: two vectors of columns per vector of hashes, a masked pair at the end.</summary>
     private static class Kernel<TV, TS, TM> where TV : unmanaged where TS : ISimd<TV> where TM : IDropLanes<TV>
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ForwardRow(ref Job job, int b, int i0, int i1)
         {
-            int n = job.Outputs, width = TS.Width, whole = n - n % width;
+            int n = job.Outputs, width = TS.Width, pair = 2 * width, whole = n - n % pair, rest = n - whole;
             float* y = job.Y + (long)b * n, x = job.X + (long)b * job.Inputs;
             uint threshold = job.Threshold;
             bool keepAll = job.KeepAll;
+            TV firstLanes = TS.FirstLanes(Math.Min(rest, width)), secondLanes = TS.FirstLanes(rest - width);
             for (int i = i0; i < i1; i++)
             {
                 float xi = x[i];
@@ -453,28 +467,31 @@ public static unsafe class DropConnect
                 float* w = job.W + (long)i * n;
                 uint seed = RowSeed(job.Key, b, i, job.Inputs);
                 TV xv = TS.Broadcast(xi);
-                for (int o = 0; o < whole; o += width)
+                TV d0 = TS.Zero, d1 = TS.Zero;
+                for (int o = 0; o < whole; o += pair)
                 {
-                    TV wv = TS.Load(w + o);
-                    if (!keepAll) wv = TS.AndNot(wv, TM.Dropped(seed, o, threshold));
-                    TS.Store(y + o, TS.MultiplyAdd(xv, wv, TS.Load(y + o)));
+                    if (!keepAll) TM.Dropped(seed, o, threshold, out d0, out d1);
+                    TS.Store(y + o, TS.MultiplyAdd(xv, TS.AndNot(TS.Load(w + o), d0), TS.Load(y + o)));
+                    TS.Store(y + o + width, TS.MultiplyAdd(xv, TS.AndNot(TS.Load(w + o + width), d1), TS.Load(y + o + width)));
                 }
-                for (int o = whole; o < n; o++)
-                {
-                    if (keepAll || Hash(seed + (uint)o * ColumnStep) < threshold)
-                        y[o] = MathF.FusedMultiplyAdd(xi, w[o], y[o]);
-                }
+                if (rest == 0) continue;
+                if (!keepAll) TM.Dropped(seed, whole, threshold, out d0, out d1);
+                float* yo = y + whole, wo = w + whole;
+                TS.StoreMasked(yo, TS.MultiplyAdd(xv, TS.AndNot(TS.LoadMasked(wo, firstLanes), d0), TS.LoadMasked(yo, firstLanes)), firstLanes);
+                if (rest > width)
+                    TS.StoreMasked(yo + width, TS.MultiplyAdd(xv, TS.AndNot(TS.LoadMasked(wo + width, secondLanes), d1), TS.LoadMasked(yo + width, secondLanes)), secondLanes);
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void BackwardRow(ref Job job, int b, int i0, int i1)
         {
-            int n = job.Outputs, width = TS.Width, whole = n - n % width;
+            int n = job.Outputs, width = TS.Width, pair = 2 * width, whole = n - n % pair, rest = n - whole;
             float* dy = job.Y + (long)b * n, x = job.X + (long)b * job.Inputs;
             uint threshold = job.Threshold;
             bool keepAll = job.KeepAll;
             float* dx = job.DX == null ? null : job.DX + (long)b * job.Inputs;
+            TV firstLanes = TS.FirstLanes(Math.Min(rest, width)), secondLanes = TS.FirstLanes(rest - width);
             for (int i = i0; i < i1; i++)
             {
                 float xi = x[i];
@@ -483,48 +500,61 @@ public static unsafe class DropConnect
                 float* w = job.W + (long)i * n, dw = job.DW + (long)i * n;
                 uint seed = RowSeed(job.Key, b, i, job.Inputs);
                 TV xv = TS.Broadcast(xi);
-                TV sum = TS.Zero;
-                for (int o = 0; o < whole; o += width)
+                TV sum0 = TS.Zero, sum1 = TS.Zero, d0 = TS.Zero, d1 = TS.Zero;
+                for (int o = 0; o < whole; o += pair)
                 {
-                    TV g = TS.Load(dy + o);
-                    TV wv = TS.Load(w + o);
-                    if (!keepAll)
+                    if (!keepAll) TM.Dropped(seed, o, threshold, out d0, out d1);
+                    TV g0 = TS.AndNot(TS.Load(dy + o), d0), g1 = TS.AndNot(TS.Load(dy + o + width), d1);
+                    if (weightGradient)
                     {
-                        TV dropped = TM.Dropped(seed, o, threshold);
-                        g = TS.AndNot(g, dropped);
+                        TS.Store(dw + o, TS.MultiplyAdd(xv, g0, TS.Load(dw + o)));
+                        TS.Store(dw + o + width, TS.MultiplyAdd(xv, g1, TS.Load(dw + o + width)));
                     }
-                    if (weightGradient) TS.Store(dw + o, TS.MultiplyAdd(xv, g, TS.Load(dw + o)));
-                    sum = TS.MultiplyAdd(wv, g, sum);
+                    sum0 = TS.MultiplyAdd(TS.Load(w + o), g0, sum0);
+                    sum1 = TS.MultiplyAdd(TS.Load(w + o + width), g1, sum1);
                 }
-                float total = TS.Sum(sum);
-                for (int o = whole; o < n; o++)
+                if (rest > 0)
                 {
-                    if (!keepAll && Hash(seed + (uint)o * ColumnStep) >= threshold) continue;
-                    if (weightGradient) dw[o] = MathF.FusedMultiplyAdd(xi, dy[o], dw[o]);
-                    total = MathF.FusedMultiplyAdd(w[o], dy[o], total);
+                    if (!keepAll) TM.Dropped(seed, whole, threshold, out d0, out d1);
+                    float* dyo = dy + whole, wo = w + whole, dwo = dw + whole;
+                    TV g0 = TS.AndNot(TS.LoadMasked(dyo, firstLanes), d0);
+                    if (weightGradient) TS.StoreMasked(dwo, TS.MultiplyAdd(xv, g0, TS.LoadMasked(dwo, firstLanes)), firstLanes);
+                    sum0 = TS.MultiplyAdd(TS.LoadMasked(wo, firstLanes), g0, sum0);
+                    if (rest > width)
+                    {
+                        TV g1 = TS.AndNot(TS.LoadMasked(dyo + width, secondLanes), d1);
+                        if (weightGradient) TS.StoreMasked(dwo + width, TS.MultiplyAdd(xv, g1, TS.LoadMasked(dwo + width, secondLanes)), secondLanes);
+                        sum1 = TS.MultiplyAdd(TS.LoadMasked(wo + width, secondLanes), g1, sum1);
+                    }
                 }
-                if (dx != null) dx[i] = total;
+                if (dx != null) dx[i] = TS.Sum(TS.Add(sum0, sum1));
             }
         }
     }
 }
 
-/// <summary>The dropped lanes of a vector of consecutive columns of one mask row (all bits set where a weight is dropped).</summary>
+/// <summary>
+/// The dropped lanes (all bits set where a weight is dropped) of two vectors of consecutive columns of one mask row,
+/// starting at an even <c>column</c>: one vector of hashes of column pairs, read as 16-bit halves in column order.
+/// </summary>
 internal interface IDropLanes<TV> where TV : unmanaged
 {
-    static abstract TV Dropped(uint seed, int column, uint threshold);
+    static abstract void Dropped(uint seed, int column, uint threshold, out TV first, out TV second);
 }
 
 /// <summary><see cref="IDropLanes{TV}"/> on 512-bit vectors (the same steps at each width: the BCL's ISimdVector is not public to write them once).</summary>
 internal readonly struct DropLanes512 : IDropLanes<Vector512<float>>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Dropped(uint seed, int column, uint threshold)
+    public static void Dropped(uint seed, int column, uint threshold, out Vector512<float> first, out Vector512<float> second)
     {
-        Vector512<uint> x = Vector512.Create(seed + (uint)column * DropConnect.ColumnStep) + Vector512<uint>.Indices * DropConnect.ColumnStep;
+        Vector512<uint> x = Vector512.Create(seed + (uint)(column >> 1) * DropConnect.ColumnStep) + Vector512<uint>.Indices * DropConnect.ColumnStep;
         x = (x ^ x >>> 16) * 0x21F0AAADu;
         x = (x ^ x >>> 15) * 0x735A2D97u;
-        return Vector512.GreaterThanOrEqual(x ^ x >>> 15, Vector512.Create(threshold)).AsSingle();
+        Vector512<ushort> halves = (x ^ x >>> 15).AsUInt16();
+        (Vector512<int> lower, Vector512<int> upper) = Vector512.Widen(Vector512.GreaterThanOrEqual(halves, Vector512.Create((ushort)threshold)).AsInt16());
+        first = lower.AsSingle();
+        second = upper.AsSingle();
     }
 }
 
@@ -532,12 +562,15 @@ internal readonly struct DropLanes512 : IDropLanes<Vector512<float>>
 internal readonly struct DropLanes256 : IDropLanes<Vector256<float>>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Dropped(uint seed, int column, uint threshold)
+    public static void Dropped(uint seed, int column, uint threshold, out Vector256<float> first, out Vector256<float> second)
     {
-        Vector256<uint> x = Vector256.Create(seed + (uint)column * DropConnect.ColumnStep) + Vector256<uint>.Indices * DropConnect.ColumnStep;
+        Vector256<uint> x = Vector256.Create(seed + (uint)(column >> 1) * DropConnect.ColumnStep) + Vector256<uint>.Indices * DropConnect.ColumnStep;
         x = (x ^ x >>> 16) * 0x21F0AAADu;
         x = (x ^ x >>> 15) * 0x735A2D97u;
-        return Vector256.GreaterThanOrEqual(x ^ x >>> 15, Vector256.Create(threshold)).AsSingle();
+        Vector256<ushort> halves = (x ^ x >>> 15).AsUInt16();
+        (Vector256<int> lower, Vector256<int> upper) = Vector256.Widen(Vector256.GreaterThanOrEqual(halves, Vector256.Create((ushort)threshold)).AsInt16());
+        first = lower.AsSingle();
+        second = upper.AsSingle();
     }
 }
 
@@ -545,11 +578,14 @@ internal readonly struct DropLanes256 : IDropLanes<Vector256<float>>
 internal readonly struct DropLanes128 : IDropLanes<Vector128<float>>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Dropped(uint seed, int column, uint threshold)
+    public static void Dropped(uint seed, int column, uint threshold, out Vector128<float> first, out Vector128<float> second)
     {
-        Vector128<uint> x = Vector128.Create(seed + (uint)column * DropConnect.ColumnStep) + Vector128<uint>.Indices * DropConnect.ColumnStep;
+        Vector128<uint> x = Vector128.Create(seed + (uint)(column >> 1) * DropConnect.ColumnStep) + Vector128<uint>.Indices * DropConnect.ColumnStep;
         x = (x ^ x >>> 16) * 0x21F0AAADu;
         x = (x ^ x >>> 15) * 0x735A2D97u;
-        return Vector128.GreaterThanOrEqual(x ^ x >>> 15, Vector128.Create(threshold)).AsSingle();
+        Vector128<ushort> halves = (x ^ x >>> 15).AsUInt16();
+        (Vector128<int> lower, Vector128<int> upper) = Vector128.Widen(Vector128.GreaterThanOrEqual(halves, Vector128.Create((ushort)threshold)).AsInt16());
+        first = lower.AsSingle();
+        second = upper.AsSingle();
     }
 }
