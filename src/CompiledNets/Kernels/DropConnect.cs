@@ -33,7 +33,10 @@ public static unsafe class DropConnect
     internal const uint ColumnStep = 0x9E3779B9u;
 
     /// <summary>Rows of the weight matrix per block: their weights (about 64 KB) stay in cache while the examples pass.</summary>
-    private static int BlockRows(int outputs) => Math.Max(1, 16384 / Math.Max(1, outputs));
+    private static int BlockRows(int outputs) => Math.Clamp(16384 / Math.Max(1, outputs), 1, MaxBlock);
+
+    /// <summary>The most rows (or examples) a kernel gathers on its stack at once.</summary>
+    private const int MaxBlock = 1024;
 
     /// <summary>
     /// The keep threshold of <paramref name="keepProbability"/>, <c>round(p · 2¹⁶)</c>: a weight is kept when its 16 hash
@@ -354,6 +357,17 @@ public static unsafe class DropConnect
         for (int i0 = r0; i0 < r1; i0 += block)
         {
             int i1 = Math.Min(r1, i0 + block);
+            if (job.DX == null && job.Level != SimdLevel.Scalar)
+            {
+                // No input gradient: each weight-gradient vector is summed over the examples in registers.
+                switch (job.Level)
+                {
+                    case SimdLevel.Vector512: Kernel<Vector512<float>, Simd512, DropLanes512>.WeightGradientRows(ref job, i0, i1); break;
+                    case SimdLevel.Vector256: Kernel<Vector256<float>, Simd256, DropLanes256>.WeightGradientRows(ref job, i0, i1); break;
+                    default: Kernel<Vector128<float>, Simd128, DropLanes128>.WeightGradientRows(ref job, i0, i1); break;
+                }
+                continue;
+            }
             for (int b = 0; b < job.Batch; b++)
             {
                 switch (job.Level)
@@ -452,35 +466,97 @@ public static unsafe class DropConnect
     /// <summary>The vector rows, written once for every width: two vectors of columns per vector of hashes, a masked pair at the end.</summary>
     private static class Kernel<TV, TS, TM> where TV : unmanaged where TS : ISimd<TV> where TM : IDropLanes<TV>
     {
+        /// <summary>
+        /// Example <paramref name="b"/> over weight rows [i0, i1): its nonzero inputs and their row seeds gathered, then
+        /// <see cref="AccumulateMasked"/> over those weight rows.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ForwardRow(ref Job job, int b, int i0, int i1)
         {
-            int n = job.Outputs, width = TS.Width, pair = 2 * width, whole = n - n % pair, rest = n - whole;
-            float* y = job.Y + (long)b * n, x = job.X + (long)b * job.Inputs;
-            uint threshold = job.Threshold;
-            bool keepAll = job.KeepAll;
-            TV firstLanes = TS.FirstLanes(Math.Min(rest, width)), secondLanes = TS.FirstLanes(rest - width);
+            int n = job.Outputs;
+            float* x = job.X + (long)b * job.Inputs;
+            float** rows = stackalloc float*[i1 - i0];
+            float* scales = stackalloc float[i1 - i0];
+            uint* seeds = stackalloc uint[i1 - i0];
+            int count = 0;
             for (int i = i0; i < i1; i++)
             {
-                float xi = x[i];
-                if (xi == 0f && job.SkipZeros) continue;
-                float* w = job.W + (long)i * n;
-                uint seed = RowSeed(job.Key, b, i, job.Inputs);
-                TV xv = TS.Broadcast(xi);
-                TV d0 = TS.Zero, d1 = TS.Zero;
-                for (int o = 0; o < whole; o += pair)
-                {
-                    if (!keepAll) TM.Dropped(seed, o, threshold, out d0, out d1);
-                    TS.Store(y + o, TS.MultiplyAdd(xv, TS.AndNot(TS.Load(w + o), d0), TS.Load(y + o)));
-                    TS.Store(y + o + width, TS.MultiplyAdd(xv, TS.AndNot(TS.Load(w + o + width), d1), TS.Load(y + o + width)));
-                }
-                if (rest == 0) continue;
-                if (!keepAll) TM.Dropped(seed, whole, threshold, out d0, out d1);
-                float* yo = y + whole, wo = w + whole;
-                TS.StoreMasked(yo, TS.MultiplyAdd(xv, TS.AndNot(TS.LoadMasked(wo, firstLanes), d0), TS.LoadMasked(yo, firstLanes)), firstLanes);
-                if (rest > width)
-                    TS.StoreMasked(yo + width, TS.MultiplyAdd(xv, TS.AndNot(TS.LoadMasked(wo + width, secondLanes), d1), TS.LoadMasked(yo + width, secondLanes)), secondLanes);
+                if (x[i] == 0f && job.SkipZeros) continue;
+                rows[count] = job.W + (long)i * n;
+                scales[count] = x[i];
+                seeds[count++] = RowSeed(job.Key, b, i, job.Inputs);
             }
+            AccumulateMasked(job.Y + (long)b * n, n, rows, scales, seeds, count, job.Threshold, job.KeepAll);
+        }
+
+        /// <summary>
+        /// The weight gradient of rows [i0, i1) without an input gradient: per weight row, the examples with a nonzero input
+        /// and their row seeds gathered (up to <see cref="MaxBlock"/> at a time), then <see cref="AccumulateMasked"/> over
+        /// those examples' output gradients.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void WeightGradientRows(ref Job job, int i0, int i1)
+        {
+            int n = job.Outputs;
+            float** rows = stackalloc float*[MaxBlock];
+            float* scales = stackalloc float[MaxBlock];
+            uint* seeds = stackalloc uint[MaxBlock];
+            for (int i = i0; i < i1; i++)
+            {
+                for (int b0 = 0; b0 < job.Batch; b0 += MaxBlock)
+                {
+                    int count = 0;
+                    for (int b = b0; b < Math.Min(job.Batch, b0 + MaxBlock); b++)
+                    {
+                        float xi = job.X[(long)b * job.Inputs + i];
+                        if (xi == 0f) continue;
+                        rows[count] = job.Y + (long)b * n;
+                        scales[count] = xi;
+                        seeds[count++] = RowSeed(job.Key, b, i, job.Inputs);
+                    }
+                    AccumulateMasked(job.DW + (long)i * n, n, rows, scales, seeds, count, job.Threshold, job.KeepAll);
+                }
+            }
+        }
+
+        /// <summary>
+        /// <c>destination[:n] += Σ_k scales[k] · (rows[k][:n] ⊙ mask(seeds[k]))</c>, in k order: each pair of vectors of
+        /// columns summed in registers over every k, then a masked pair for the last columns.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AccumulateMasked(float* destination, int n, float** rows, float* scales, uint* seeds, int count, uint threshold, bool keepAll)
+        {
+            if (count == 0) return;
+            int width = TS.Width, pair = 2 * width, whole = n - n % pair, rest = n - whole;
+            TV d0 = TS.Zero, d1 = TS.Zero;
+            for (int o = 0; o < whole; o += pair)
+            {
+                TV acc0 = TS.Load(destination + o), acc1 = TS.Load(destination + o + width);
+                for (int k = 0; k < count; k++)
+                {
+                    float* row = rows[k] + o;
+                    if (!keepAll) TM.Dropped(seeds[k], o, threshold, out d0, out d1);
+                    TV scale = TS.Broadcast(scales + k);
+                    acc0 = TS.MultiplyAdd(scale, TS.AndNot(TS.Load(row), d0), acc0);
+                    acc1 = TS.MultiplyAdd(scale, TS.AndNot(TS.Load(row + width), d1), acc1);
+                }
+                TS.Store(destination + o, acc0);
+                TS.Store(destination + o + width, acc1);
+            }
+            if (rest == 0) return;
+            TV firstLanes = TS.FirstLanes(Math.Min(rest, width)), secondLanes = TS.FirstLanes(rest - width);
+            float* last = destination + whole;
+            TV tail0 = TS.LoadMasked(last, firstLanes), tail1 = TS.LoadMasked(last + width, secondLanes);
+            for (int k = 0; k < count; k++)
+            {
+                float* row = rows[k] + whole;
+                if (!keepAll) TM.Dropped(seeds[k], whole, threshold, out d0, out d1);
+                TV scale = TS.Broadcast(scales + k);
+                tail0 = TS.MultiplyAdd(scale, TS.AndNot(TS.LoadMasked(row, firstLanes), d0), tail0);
+                tail1 = TS.MultiplyAdd(scale, TS.AndNot(TS.LoadMasked(row + width, secondLanes), d1), tail1);
+            }
+            TS.StoreMasked(last, tail0, firstLanes);
+            TS.StoreMasked(last + width, tail1, secondLanes);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
