@@ -93,6 +93,19 @@ public sealed class LayerInfo
     /// <summary>The number of parameters it has.</summary>
     public int ParameterCount { get; }
 
+    /// <summary>The DropConnect drop probability of a Dense layer (each weight dropped per example while training), otherwise 0.</summary>
+    public double DropConnectRate
+    {
+        get;
+        init => field = value >= 0 && value < 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A drop probability is in [0, 1).");
+    }
+
+    /// <summary>The inference rule of a Dense layer with DropConnect (meaningful only when <see cref="DropConnectRate"/> is above 0).</summary>
+    public DropConnectInference DropConnectInference { get; init; }
+
+    /// <summary>Gaussian samples per unit of moment-matching DropConnect inference; 0 for other layers.</summary>
+    public int DropConnectSamples { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Kind}) [{string.Join(", ", InputShape)}] -> [{string.Join(", ", OutputShape)}]";
 }

@@ -125,13 +125,22 @@ internal static class Descriptors
         "Invalid max-norm",
         "MaxNorm of [{0}] must be positive and finite as a float, but is {1}");
 
+    public static readonly DiagnosticDescriptor InvalidDropConnect = Error("CNN0029",
+        "Invalid DropConnect setting",
+        "{0} of [Dense] {1}, but is {2}");
+
+    public static readonly DiagnosticDescriptor DropConnectSettingWithoutDropConnect = new("CNN0030",
+        "DropConnect setting without DropConnect",
+        "{0} of [Dense] has no effect without DropConnect (a drop probability in (0, 1)): set DropConnect or remove {0}",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
-        NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm,
+        NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm, InvalidDropConnect, DropConnectSettingWithoutDropConnect,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

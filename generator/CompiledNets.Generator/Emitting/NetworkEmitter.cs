@@ -95,6 +95,8 @@ internal static class NetworkEmitter
         w.Line("private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran");
         if (plan.BackwardUsesMasks)
             w.Line("private bool _training; // whether the last Forward sampled dropout masks");
+        foreach (PlannedLayer layer in plan.Layers)
+            layer.WriteFields(w);
         w.Line();
     }
 
@@ -306,7 +308,9 @@ internal static class NetworkEmitter
                         text.Append($", padding: new[] {{ {string.Join(", ", padding)} }}");
                     if (info.Tensors.Length > 0)
                         text.Append(", parameters: new[] { ").Append(string.Join(", ", System.Linq.Enumerable.Select(info.Tensors, t => $"s_parameterTensors[{tensors.IndexOf(t)}]"))).Append(" }");
-                    w.Line(text.Append("),").ToString());
+                    text.Append(')');
+                    if (info.Initializer is not null) text.Append(" { ").Append(info.Initializer).Append(" }");
+                    w.Line(text.Append(',').ToString());
                 }
             }
         }

@@ -56,7 +56,7 @@ internal sealed class NetworkPlan
     public List<DropoutPlan> Masks => Layers.SelectMany(l => l.Masks()).ToList();
 
     /// <summary>Whether any layer samples masks (so the network needs a mask stream).</summary>
-    public bool HasDropout => Layers.Any(l => l.Masks().Any());
+    public bool HasDropout => Layers.Any(l => l.SamplesMasks);
 
     /// <summary>Whether Backward passes through a mask (input dropout has no gradient to mask).</summary>
     public bool BackwardUsesMasks => Layers.Any(l => l.BackwardReadsMasks);

@@ -73,6 +73,12 @@ internal abstract class PlannedLayer
     /// <summary>The dropout-family layers in it that sample masks, for the DropoutMask test hook.</summary>
     public virtual IEnumerable<DropoutPlan> Masks() => [];
 
+    /// <summary>Whether it draws from the mask stream (a dropout-family layer, or DropConnect inside a Dense).</summary>
+    public virtual bool SamplesMasks => System.Linq.Enumerable.Any(Masks());
+
+    /// <summary>Instance fields of its own besides its buffers (e.g. a mask key), one declaration per line.</summary>
+    public virtual void WriteFields(CodeWriter w) { }
+
     /// <summary>Whether Backward reads one of its masks (then the network remembers whether the last Forward trained).</summary>
     public virtual bool BackwardReadsMasks => false;
 
@@ -141,7 +147,11 @@ internal sealed record TensorPlan(string Name, long Offset, int[] Shape)
 /// <summary>One entry of the generated Layers list (CompiledNets.LayerInfo).</summary>
 internal sealed record LayerInfoPlan(string Name, string Kind, Shape Input, Shape Output, string Details,
     ActivationKind Activation = ActivationKind.None, double Rate = 0, bool Inverted = false, int Window = 0, int Stride = 0,
-    int[]? Padding = null, params TensorPlan[] Tensors);
+    int[]? Padding = null, params TensorPlan[] Tensors)
+{
+    /// <summary>An object initializer for the LayerInfo (e.g. its DropConnect settings), or null.</summary>
+    public string? Initializer { get; init; }
+}
 
 /// <summary>
 /// The last elementwise steps of a layer: <paramref name="Activation"/> (its derivative taken at <paramref name="Values"/>,

@@ -1,7 +1,7 @@
 namespace CompiledNets.Generator.Model;
 
 // Mirrors of the runtime's enums (the generator cannot reference the runtime assembly). The values must
-// match CompiledNets.Activation, LossFunction, DropoutScaling, WeightInit and Padding; a test checks that they do.
+// match CompiledNets.Activation, LossFunction, DropoutScaling, WeightInit, Padding and DropConnectInference; a test checks that they do.
 
 internal enum ActivationKind
 {
@@ -31,6 +31,12 @@ internal enum WeightInitKind
     GlorotUniform = 2,
     TruncatedNormal = 3,
     LeCunNormal = 4,
+}
+
+internal enum DropConnectInferenceKind
+{
+    MomentMatching = 0,
+    MeanWeight = 1,
 }
 
 internal enum PaddingKind

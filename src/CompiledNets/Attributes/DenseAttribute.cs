@@ -45,4 +45,28 @@ public sealed class DenseAttribute : Attribute
     /// the compile-time error CNN0028.
     /// </summary>
     public double MaxNorm { get; set; }
+
+    /// <summary>
+    /// DropConnect (Wan et al. 2013): the <b>drop</b> probability of each weight, in [0, 1), so each weight is kept with
+    /// probability <c>p = 1 − rate</c>. While training, every weight of the layer is dropped independently for each
+    /// example (the kept weights are used unscaled, as in the paper) and Backward goes through the same masks; the masks
+    /// are drawn inside the kernel from the network's counter-based mask stream (see <see cref="Kernels.DropConnect"/>),
+    /// never stored. At inference, <see cref="DropConnectInference"/> chooses the rule. 0 (the default): no DropConnect.
+    /// A rate outside [0, 1) is the compile-time error CNN0029.
+    /// </summary>
+    public double DropConnect { get; set; }
+
+    /// <summary>
+    /// The inference rule of a layer with <see cref="DropConnect"/>: <see cref="CompiledNets.DropConnectInference.MomentMatching"/>
+    /// (the default, the paper's) or <see cref="CompiledNets.DropConnectInference.MeanWeight"/>. Given without DropConnect:
+    /// the warning CNN0030.
+    /// </summary>
+    public DropConnectInference DropConnectInference { get; set; }
+
+    /// <summary>
+    /// Gaussian samples per unit for <see cref="CompiledNets.DropConnectInference.MomentMatching"/> (default 64, in 32
+    /// antithetic pairs: <see cref="Kernels.DropConnect.DefaultSamples"/>). Below 1: the error CNN0029; given without
+    /// DropConnect: the warning CNN0030.
+    /// </summary>
+    public int DropConnectSamples { get; set; } = Kernels.DropConnect.DefaultSamples;
 }

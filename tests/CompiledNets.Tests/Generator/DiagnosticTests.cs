@@ -85,6 +85,12 @@ public class DiagnosticTests
         { "CNN0028", "Conv2D(2, 3, MaxNorm = -0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3, MaxNorm = -0.5)] [Dense(2)] public partial class NegativeConvMaxNormNet;" },
         { "CNN0028", "Dense(2, MaxNorm = 1e-50)", "[Network(4)] [Dense(2, MaxNorm = 1e-50)] public partial class FloatZeroMaxNormNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
+        { "CNN0029", "Dense(3, DropConnect = 1)", "[Network(4)] [Dense(3, DropConnect = 1)] [Dense(2)] public partial class DropConnectOneNet;" },
+        { "CNN0029", "Dense(2, DropConnect = -0.1)", "[Network(4)] [Dense(2, DropConnect = -0.1)] public partial class NegativeDropConnectNet;" },
+        { "CNN0029", "Dense(2, DropConnect = double.NaN)", "[Network(4)] [Dense(2, DropConnect = double.NaN)] public partial class NaNDropConnectNet;" },
+        { "CNN0029", "Dense(2, DropConnect = 0.5, DropConnectSamples = 0)", "[Network(4)] [Dense(2, DropConnect = 0.5, DropConnectSamples = 0)] public partial class NoSamplesNet;" },
+        { "CNN0029", "Dense(3, Activation.ReLU, DropConnect = 0.5, DropConnectSamples = -4)", "[Network(4)] [Dense(3, Activation.ReLU, DropConnect = 0.5, DropConnectSamples = -4)] [Dense(2)] public partial class NegativeSamplesNet;" },
+        { "CNN0012", "Dense(2, DropConnect = 0.5, DropConnectInference = (DropConnectInference)7)", "[Network(4)] [Dense(2, DropConnect = 0.5, DropConnectInference = (DropConnectInference)7)] public partial class UndefinedInferenceNet;" },
     };
 
     /// <summary>(id, the source text the warning must point at, the declaration): warned about, and still generated.</summary>
@@ -95,6 +101,9 @@ public class DiagnosticTests
         { "CNN0027", "AlphaDropout(0.3)", "[Network(1, 6, 6)] [Conv2D(2, 3, Activation.Tanh)] [AlphaDropout(0.3)] [Dense(2)] public partial class AlphaAfterTanhConvNet;" },
         { "CNN0027", "AlphaDropout(0.1)", "[Network(1, 6, 6)] [Conv2D(2, 3, Activation.SELU)] [MaxPool2D(2)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterPoolNet;" },
         { "CNN0027", "AlphaDropout(0.1)", "[Network(4)] [Dense(3, Activation.SELU)] [GaussianNoise(0.1)] [AlphaDropout(0.1)] [Dense(2)] public partial class AlphaAfterNoiseNet;" },
+        { "CNN0030", "Dense(2, DropConnectInference = DropConnectInference.MeanWeight)", "[Network(4)] [Dense(2, DropConnectInference = DropConnectInference.MeanWeight)] public partial class InferenceOnlyNet;" },
+        { "CNN0030", "Dense(3, DropConnectSamples = 16)", "[Network(4)] [Dense(3, DropConnectSamples = 16)] [Dense(2)] public partial class SamplesOnlyNet;" },
+        { "CNN0030", "Dense(2, DropConnect = 0, DropConnectSamples = 8)", "[Network(4)] [Dense(2, DropConnect = 0, DropConnectSamples = 8)] public partial class ZeroRateSamplesNet;" },
     };
 
     [Theory]
@@ -110,7 +119,7 @@ public class DiagnosticTests
         Assert.Equal(locatedText, run.LocatedText(diagnostic));
         string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.DoesNotContain("{", message, StringComparison.Ordinal);
-        Assert.Contains("SELU", message, StringComparison.Ordinal);
+        Assert.Contains(id == "CNN0030" ? "of [Dense] has no effect without DropConnect" : "SELU", message, StringComparison.Ordinal);
         Assert.Single(run.Sources);
         Assert.DoesNotContain(run.OutputDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
     }

@@ -16,10 +16,18 @@ public class EnumMirrorTests
     [InlineData(typeof(ScalingKind), typeof(DropoutScaling))]
     [InlineData(typeof(WeightInitKind), typeof(WeightInit))]
     [InlineData(typeof(PaddingKind), typeof(Padding))]
+    [InlineData(typeof(DropConnectInferenceKind), typeof(DropConnectInference))]
     public void Mirror_has_the_runtime_enums_names_and_values(Type mirror, Type runtime)
     {
         Assert.Equal(Members(runtime), Members(mirror));
         Assert.Equal(Enum.GetUnderlyingType(runtime), Enum.GetUnderlyingType(mirror));
+    }
+
+    [Fact]
+    public void The_generator_knows_the_runtime_default_of_DropConnectSamples()
+    {
+        Assert.Equal(CompiledNets.Kernels.DropConnect.DefaultSamples, CompiledNets.Generator.Layers.DropConnectModel.DefaultSamples);
+        Assert.Equal(CompiledNets.Kernels.DropConnect.DefaultSamples, new DenseAttribute(1).DropConnectSamples);
     }
 
     private static (string Name, long Value)[] Members(Type enumType) =>

@@ -140,6 +140,24 @@ internal static class NetworkSources
         public partial class MaxNormConvNet;
         """;
 
+    /// <summary>
+    /// DropConnect on the first layer (after input dropout, no input gradient) with a dropout after it, mean-weight
+    /// inference with max-norm on the second, and on the logits (no activation: the moment-matched average is the mean).
+    /// </summary>
+    public const string DropConnect = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(6)]
+        [Dropout(0.2)]
+        [Dense(8, Activation.ReLU, DropConnect = 0.5)]
+        [Dropout(0.5)]
+        [Dense(5, Activation.Tanh, MaxNorm = 2, DropConnect = 0.3, DropConnectInference = DropConnectInference.MeanWeight)]
+        [Dense(3, DropConnect = 0.25, DropConnectSamples = 16)]
+        public partial class DropConnectNet;
+        """;
+
     public const string SingleDense = """
         using CompiledNets;
 

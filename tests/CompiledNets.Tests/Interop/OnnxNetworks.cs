@@ -106,3 +106,17 @@ public partial class PyTorchOnnxMlpAtInference;
 [AlphaDropout(0.2)]
 [Dense(4)]
 public partial class OnnxNoiseFamilyNet;
+
+/// <summary>Mean-weight DropConnect: each such Dense is a Gemm with alpha = p.</summary>
+[Network(6)]
+[Dense(7, Activation.ReLU, DropConnect = 0.4, DropConnectInference = DropConnectInference.MeanWeight)]
+[Dropout(0.2)]
+[Dense(3, DropConnect = 0.25, DropConnectInference = DropConnectInference.MeanWeight)]
+public partial class OnnxMeanWeightDropConnectNet;
+
+/// <summary>Moment-matching DropConnect (the default rule), which ONNX cannot express.</summary>
+[Network(6)]
+[Dense(7, Activation.ReLU)]
+[Dense(5, Activation.ReLU, DropConnect = 0.5)]
+[Dense(3)]
+public partial class OnnxMomentMatchingDropConnectNet;

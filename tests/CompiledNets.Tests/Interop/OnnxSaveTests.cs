@@ -73,6 +73,25 @@ public sealed class OnnxSaveTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Mean_weight_DropConnect_is_a_Gemm_with_alpha_p_and_moment_matching_is_not_supported()
+    {
+        string path = _directory.File("meanweight.onnx");
+        Onnx.Save(OnnxTestSupport.Create(nameof(OnnxMeanWeightDropConnectNet)), path);
+        var gemms = OnnxTestSupport.ReadModel(path).Graph.Node.Where(n => n.OpType == "Gemm").ToArray();
+        Assert.Equal(2, gemms.Length);
+        Assert.Equal(0.6f, Assert.Single(gemms[0].Attribute, a => a.Name == "alpha").F);
+        Assert.Equal(0.75f, Assert.Single(gemms[1].Attribute, a => a.Name == "alpha").F);
+
+        string failed = _directory.File("moments.onnx");
+        var e = Assert.Throws<NotSupportedException>(() => Onnx.Save(new OnnxMomentMatchingDropConnectNet(), failed));
+        output.WriteLine(e.Message);
+        Assert.Contains("dense2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("MomentMatching", e.Message, StringComparison.Ordinal);
+        Assert.Contains("DropConnectInference.MeanWeight", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(failed));
+    }
+
+    [Fact]
     public void Non_finite_parameters_round_trip_bit_for_bit()
     {
         var network = (ReferenceNet)OnnxTestSupport.Create(nameof(ReferenceNet));

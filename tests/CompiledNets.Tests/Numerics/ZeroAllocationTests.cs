@@ -54,6 +54,16 @@ public class ZeroAllocationTests
     public void TrainStep_and_Predict_with_max_norm_allocate_nothing_after_warm_up()
         => AssertTrainStepAndPredictAllocateNothing(new MaxNormTrainNet(maxBatchSize: 16, seed: 3), 16, threads: 1);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TrainStep_and_Predict_with_DropConnect_allocate_nothing_after_warm_up(int threads)
+        => AssertTrainStepAndPredictAllocateNothing(new DropConnectMlpNet(maxBatchSize: 32, seed: 3), 32, threads);
+
+    [Fact]
+    public void TrainStep_and_Predict_with_mean_weight_DropConnect_allocate_nothing_after_warm_up()
+        => AssertTrainStepAndPredictAllocateNothing(new DropConnectMeanWeightNet(maxBatchSize: 16, seed: 3), 16, threads: 1);
+
     private static void AssertTrainStepAndPredictAllocateNothing<TNetwork>(TNetwork net, int batch, int threads)
         where TNetwork : IClassifierNetwork
     {

@@ -85,7 +85,17 @@ internal sealed class OnnxArchitecture
         if (layer.OutputShape.Count != 1 || weight.Shape[0] != inputs || weight.Shape[1] != units || bias.Shape[0] != units)
             throw Unsupported(network, $"dense layer {layer.Name} reads [{Join(layer.InputShape)}] and writes [{Join(layer.OutputShape)}] " +
                                        $"with weights [{Join(weight.Shape)}] and bias [{Join(bias.Shape)}]");
-        return new DenseStep(layer, weight, bias, inputs, units);
+        float alpha = 1f;
+        if (layer.DropConnectRate > 0)
+        {
+            if (layer.DropConnectInference != DropConnectInference.MeanWeight)
+                throw Unsupported(network, $"dense layer {layer.Name} has DropConnect {layer.DropConnectRate.ToString("R", CultureInfo.InvariantCulture)} with " +
+                                           $"{layer.DropConnectInference} inference, which has no ONNX equivalent (it averages the activation over Gaussian " +
+                                           "samples of the pre-activation); declare it with DropConnectInference = DropConnectInference.MeanWeight " +
+                                           "to export it (a Gemm with alpha = p)");
+            alpha = (float)(1 - layer.DropConnectRate);
+        }
+        return new DenseStep(layer, weight, bias, inputs, units, alpha);
     }
 
     private static ConvStep Conv(ICompiledNetwork network, LayerInfo layer)
@@ -206,7 +216,8 @@ internal abstract record OnnxStep(LayerInfo Layer)
 }
 
 /// <summary>y = x·W + b with W [in, out] (our layout).</summary>
-internal sealed record DenseStep(LayerInfo Layer, ParameterTensor Weight, ParameterTensor Bias, int Inputs, int Units) : OnnxStep(Layer)
+/// <remarks>Alpha is the Gemm's alpha: 1, or the keep probability p of mean-weight DropConnect (y = p · x·W + b).</remarks>
+internal sealed record DenseStep(LayerInfo Layer, ParameterTensor Weight, ParameterTensor Bias, int Inputs, int Units, float Alpha = 1f) : OnnxStep(Layer)
 {
     public override string Describe() => $"layer {Layer.Name} (Dense {Inputs} → {Units}: a Gemm, or a MatMul and an Add)";
 }

@@ -230,15 +230,18 @@ internal sealed partial class OnnxReader
             ChainInput(index, 0);
             float alpha = Float(index, "alpha", 1f), beta = Float(index, "beta", 1f);
             long transA = Int(index, "transA", 0), transB = Int(index, "transB", 0);
-            if (alpha != 1f || beta != 1f || transA != 0 || transB is not (0 or 1))
+            if (alpha != step.Alpha || beta != 1f || transA != 0 || transB is not (0 or 1))
                 throw Mismatch($"{Node(index)} for {step.Describe()} has alpha = {alpha}, beta = {beta}, transA = {transA}, transB = {transB}; " +
-                               "a Dense layer is alpha = beta = 1, transA = 0, transB = 0 or 1");
+                               (step.Alpha == 1f ? "a Dense layer is alpha = beta = 1, transA = 0, transB = 0 or 1"
+                                   : $"a Dense layer with mean-weight DropConnect is alpha = p = {step.Alpha}, beta = 1, transA = 0, transB = 0 or 1"));
             AddWeight(index, step, node.Input[1], transB == 1);
             AddBias(index, step, node.Input[2]);
             Advance(node, [step.Units]);
         }
         else
         {
+            if (step.Alpha != 1f)
+                throw Mismatch($"{Node(index)} for {step.Describe()} is a MatMul; a Dense layer with mean-weight DropConnect is a Gemm with alpha = p = {step.Alpha}");
             Take(index, inputs: 2);
             ChainInput(index, 0);
             AddWeight(index, step, node.Input[1], transposedB: false);

@@ -56,6 +56,7 @@ internal static class OnnxWriter
                     AddParameter(graph, dense.Weight, parameters);
                     AddParameter(graph, dense.Bias, parameters);
                     current = Add(graph, "Gemm", name, current, dense.Weight.Name, dense.Bias.Name);
+                    if (dense.Alpha != 1f) graph.Node[^1].Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = dense.Alpha }); // mean-weight DropConnect: p · x·W + b
                     break;
                 case ConvStep conv:
                     AddParameter(graph, conv.Weight, parameters);
