@@ -125,13 +125,21 @@ internal static class Descriptors
         "Invalid max-norm",
         "MaxNorm of [{0}] must be positive and finite as a float, but is {1}");
 
+    public static readonly DiagnosticDescriptor ConcreteDropoutSetting = Error("CNN0031",
+        "Invalid concrete dropout setting",
+        "{0} of [ConcreteDropout] must be {2}, but is {1}");
+
+    public static readonly DiagnosticDescriptor ConcreteDropoutNotBeforeWeights = Error("CNN0032",
+        "ConcreteDropout not followed by a weighted layer",
+        "[ConcreteDropout] is followed by {0}: it must be directly followed by a [Dense] or [Conv2D], whose kernel its weight regularizer reads (the dropout is applied to that layer's input)");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
         LayersOnOtherPart, TooFewClasses, NestedType, GenericType, StaticType, UndefinedEnumValue,
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
-        NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm,
+        NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm, ConcreteDropoutSetting, ConcreteDropoutNotBeforeWeights,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

@@ -364,9 +364,22 @@ internal static class NetworkEmitter
         {
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
-            w.Line(IsClassifier(plan)
-                ? $"return {Kernels}.SoftmaxCrossEntropy.Loss(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize);"
-                : $"return {Kernels}.Losses.MeanSquaredError(Rows({plan.Output.Field}, OutputSize), targets, _batchSize * OutputSize);");
+            string data = IsClassifier(plan)
+                ? $"{Kernels}.SoftmaxCrossEntropy.Loss(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize)"
+                : $"{Kernels}.Losses.MeanSquaredError(Rows({plan.Output.Field}, OutputSize), targets, _batchSize * OutputSize)";
+            var terms = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Where(
+                System.Linq.Enumerable.Select(plan.Layers, l => l.LossTerm), t => t is not null));
+            if (terms.Count == 0)
+            {
+                w.Line($"return {data};");
+            }
+            else
+            {
+                w.Line($"float loss = {data};");
+                foreach (string? term in terms)
+                    w.Line($"loss += {term}; // a regularizer term, once per batch");
+                w.Line("return loss;");
+            }
         }
         w.Line();
     }

@@ -84,6 +84,17 @@ public class DiagnosticTests
         { "CNN0028", "Dense(2, MaxNorm = double.PositiveInfinity)", "[Network(4)] [Dense(2, MaxNorm = double.PositiveInfinity)] public partial class InfiniteMaxNormNet;" },
         { "CNN0028", "Conv2D(2, 3, MaxNorm = -0.5)", "[Network(1, 8, 8)] [Conv2D(2, 3, MaxNorm = -0.5)] [Dense(2)] public partial class NegativeConvMaxNormNet;" },
         { "CNN0028", "Dense(2, MaxNorm = 1e-50)", "[Network(4)] [Dense(2, MaxNorm = 1e-50)] public partial class FloatZeroMaxNormNet;" },
+        { "CNN0031", "ConcreteDropout(0)", "[Network(4)] [ConcreteDropout(0)] [Dense(2)] public partial class ZeroConcreteNet;" },
+        { "CNN0031", "ConcreteDropout(1)", "[Network(4)] [Dense(3)] [ConcreteDropout(1)] [Dense(2)] public partial class OneConcreteNet;" },
+        { "CNN0031", "ConcreteDropout(-0.5)", "[Network(4)] [ConcreteDropout(-0.5)] [Dense(2)] public partial class NegativeConcreteNet;" },
+        { "CNN0031", "ConcreteDropout(double.NaN)", "[Network(4)] [ConcreteDropout(double.NaN)] [Dense(2)] public partial class NaNConcreteNet;" },
+        { "CNN0031", "ConcreteDropout(0.1, WeightRegularizer = -1e-6)", "[Network(4)] [ConcreteDropout(0.1, WeightRegularizer = -1e-6)] [Dense(2)] public partial class NegativeWeightRegularizerNet;" },
+        { "CNN0031", "ConcreteDropout(0.1, DropoutRegularizer = double.NaN)", "[Network(4)] [ConcreteDropout(0.1, DropoutRegularizer = double.NaN)] [Dense(2)] public partial class NaNDropoutRegularizerNet;" },
+        { "CNN0031", "ConcreteDropout(0.1, WeightRegularizer = double.PositiveInfinity)", "[Network(4)] [ConcreteDropout(0.1, WeightRegularizer = double.PositiveInfinity)] [Dense(2)] public partial class InfiniteWeightRegularizerNet;" },
+        { "CNN0031", "ConcreteDropout(0.1, DropoutRegularizer = 1e300)", "[Network(4)] [ConcreteDropout(0.1, DropoutRegularizer = 1e300)] [Dense(2)] public partial class FloatOverflowRegularizerNet;" },
+        { "CNN0032", "ConcreteDropout(0.1)", "[Network(4)] [Dense(3)] [ConcreteDropout(0.1)] public partial class ConcreteLastNet;" },
+        { "CNN0032", "ConcreteDropout(0.2)", "[Network(1, 6, 6)] [ConcreteDropout(0.2)] [MaxPool2D(2)] [Dense(2)] public partial class ConcreteBeforePoolNet;" },
+        { "CNN0021", "ConcreteDropout(0.1)", "[Network(4)] [Dense(3)] [Dropout(0.2)] [ConcreteDropout(0.1)] [Dense(2)] public partial class ConcreteAfterDropoutNet;" },
         { "CNN0022", "Network(1, 65536, 65536)", "[Network(1, 65536, 65536)] [Dense(2)] public partial class HugeImageNet;" },
     };
 

@@ -106,3 +106,11 @@ public partial class PyTorchOnnxMlpAtInference;
 [AlphaDropout(0.2)]
 [Dense(4)]
 public partial class OnnxNoiseFamilyNet;
+
+/// <summary>Concrete dropout on the inputs and after a Dense (identity at inference, so no node; the learned logit is not saved).</summary>
+[Network(6)]
+[ConcreteDropout(0.2)]
+[Dense(5, Activation.ReLU)]
+[ConcreteDropout(0.4)]
+[Dense(3)]
+public partial class OnnxConcreteDropoutNet;

@@ -26,6 +26,7 @@ internal static class OnnxTestSupport
         [nameof(OnnxPoolDropoutNet)] = seed => new OnnxPoolDropoutNet(8, seed),
         [nameof(OnnxImageRegressionNet)] = seed => new OnnxImageRegressionNet(8, seed),
         [nameof(OnnxNoiseFamilyNet)] = seed => new OnnxNoiseFamilyNet(8, seed),
+        [nameof(OnnxConcreteDropoutNet)] = seed => new OnnxConcreteDropoutNet(8, seed),
         [nameof(PyTorchOnnxMlp)] = seed => new PyTorchOnnxMlp(8, seed),
         [nameof(PyTorchOnnxCnn)] = seed => new PyTorchOnnxCnn(8, seed),
         [nameof(PyTorchOnnxMlpAtInference)] = seed => new PyTorchOnnxMlpAtInference(8, seed),

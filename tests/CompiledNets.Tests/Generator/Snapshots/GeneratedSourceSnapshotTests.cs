@@ -16,6 +16,7 @@ public class GeneratedSourceSnapshotTests
     [InlineData("NoiseFamily", NetworkSources.NoiseFamily)]
     [InlineData("MaxNorm", NetworkSources.MaxNorm)]
     [InlineData("MaxNormConv", NetworkSources.MaxNormConv)]
+    [InlineData("ConcreteDropout", NetworkSources.ConcreteDropout)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);
