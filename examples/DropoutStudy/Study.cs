@@ -55,7 +55,8 @@ internal static class Study
                 $"{label,-22} epoch {epoch + 1,3}: train {train[epoch]:P2}, test {test[epoch]:P2}, loss {result.MeanLoss:F4}, {result.Elapsed.TotalSeconds:F2} s{LearnedRates(network)}"));
         }
         if (ConcreteDropoutRates.Of(network).Length > 0)
-            Console.WriteLine($"{label,-22} learned drop rates after {epochs} epoch(s):{LearnedRates(network)}");
+            Console.WriteLine($"{label,-22} learned concrete dropout rates after {epochs} epoch(s): " +
+                string.Join(", ", ConcreteDropoutRates.Of(network).Select(r => r.ToString("F4", CultureInfo.InvariantCulture))));
         return new Curves(label, train, test);
     }
 

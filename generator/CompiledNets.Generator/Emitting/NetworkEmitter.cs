@@ -360,6 +360,8 @@ internal static class NetworkEmitter
         w.Line(IsClassifier(plan)
             ? "/// <summary>Mean cross-entropy of the last Forward over its batch; <paramref name=\"labels\"/> holds one class index per example.</summary>"
             : "/// <summary>Mean squared error of the last Forward; <paramref name=\"targets\"/> is [batchSize, OutputSize].</summary>");
+        if (System.Linq.Enumerable.Any(plan.Layers, l => l.LossTerm is not null))
+            w.Line("/// <remarks>Plus the regularizer terms of the concrete dropout layers (of the current parameters), once per batch.</remarks>");
         using (w.Open($"public float Loss({LabelsType(plan)} {labels})"))
         {
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
