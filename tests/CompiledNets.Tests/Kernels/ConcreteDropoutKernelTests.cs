@@ -17,12 +17,22 @@ public class ConcreteDropoutKernelTests
     public void The_relaxed_mask_is_Gals_formula_and_the_stream_advances_one_output_per_two_values(int length, float logit)
     {
         double p = 1 / (1 + Math.Exp(-logit));
+        // The uniforms one output at a time, as the scalar tail draws them: ((h >> 9) + 0.5) / 2^23 for each 32-bit half h.
+        var reference = new float[length];
+        var one = new SplitMix64(99);
+        for (int i = 0; i < length; i += 2)
+        {
+            ulong bits = one.NextUInt64();
+            reference[i] = (float)(((bits & 0xFFFF_FFFFUL) >> 9) + 0.5) / 8388608f;
+            if (i + 1 < length) reference[i + 1] = (float)((bits >> 41) + 0.5) / 8388608f;
+        }
         foreach (SimdLevel level in SupportedLevels.All())
         {
             var u = new float[length];
             var rng = new SplitMix64(99);
-            ConcreteDropout.SampleUniform(u, ref rng);
+            ConcreteDropout.SampleUniform(level, u, ref rng);
             Assert.Equal(99 + (ulong)((length + 1) / 2) * SplitMix64.Increment, rng.State);
+            Assert.Equal(reference, u); // bit for bit at every vector width
             var z = (float[])u.Clone();
             ConcreteDropout.DropMask(level, z, logit);
             for (int i = 0; i < length; i++)

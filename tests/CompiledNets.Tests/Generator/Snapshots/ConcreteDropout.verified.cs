@@ -289,6 +289,7 @@ partial class ConcreteDropoutNet : global::CompiledNets.ICompiledNetwork, global
     }
 
     /// <summary>Mean cross-entropy of the last Forward over its batch; <paramref name="labels"/> holds one class index per example.</summary>
+    /// <remarks>Plus the regularizer terms of the concrete dropout layers (of the current parameters), once per batch.</remarks>
     public float Loss(global::System.ReadOnlySpan<int> labels)
     {
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
