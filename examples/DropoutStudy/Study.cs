@@ -33,6 +33,7 @@ internal static class Study
         Of<WideDropout>("wide-dropout", "wide, dropout 0.2 (inputs) / 0.5 (hidden)", (b, s) => new(b, s)),
         Of<WideDropoutMaxNorm>("wide-dropout-maxnorm", "wide, dropout 0.2 / 0.5 and max-norm 3", (b, s) => new(b, s)),
         Of<WideGaussianDropout>("wide-gaussian", "wide, Gaussian dropout 0.2 / 0.5", (b, s) => new(b, s)),
+        Of<WideConcreteDropout>("wide-concrete", "wide, concrete dropout learned from 0.2 / 0.5 (Gal's regularizers for N = 60000)", (b, s) => new(b, s)),
     ];
 
     private static Configuration Of<TNetwork>(string name, string description, Func<int, ulong, TNetwork> create)
@@ -51,9 +52,19 @@ internal static class Study
             train[epoch] = trainer.Evaluate(data.Train).Accuracy;
             test[epoch] = trainer.Evaluate(data.Test).Accuracy;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{label,-22} epoch {epoch + 1,3}: train {train[epoch]:P2}, test {test[epoch]:P2}, loss {result.MeanLoss:F4}, {result.Elapsed.TotalSeconds:F2} s"));
+                $"{label,-22} epoch {epoch + 1,3}: train {train[epoch]:P2}, test {test[epoch]:P2}, loss {result.MeanLoss:F4}, {result.Elapsed.TotalSeconds:F2} s{LearnedRates(network)}"));
         }
+        if (ConcreteDropoutRates.Of(network).Length > 0)
+            Console.WriteLine($"{label,-22} learned concrete dropout rates after {epochs} epoch(s): " +
+                string.Join(", ", ConcreteDropoutRates.Of(network).Select(r => r.ToString("F4", CultureInfo.InvariantCulture))));
         return new Curves(label, train, test);
+    }
+
+    /// <summary>", concrete dropout rates 0.1, 0.42, …" for a network with concrete dropout layers (their current rates), else "".</summary>
+    private static string LearnedRates(ICompiledNetwork network)
+    {
+        double[] rates = ConcreteDropoutRates.Of(network);
+        return rates.Length == 0 ? "" : ", concrete dropout rates " + string.Join(", ", rates.Select(r => r.ToString("F4", CultureInfo.InvariantCulture)));
     }
 
     /// <summary>The curves as CSV, one line per configuration and epoch (the format peers/pytorch_study.py writes).</summary>

@@ -52,3 +52,18 @@ public partial class WideDropoutMaxNorm;
 [GaussianDropout(0.5)]
 [Dense(10)]
 public partial class WideGaussianDropout;
+
+/// <summary>
+/// The wide network with concrete dropout (Gal, Hron &amp; Kendall 2017): rates learned from 0.2 (inputs) and 0.5 (after
+/// each hidden layer). Regularizers as Gal's MNIST notebook sets them for N training examples: length-scale l = 1e-4,
+/// weight regularizer l² / N and dropout regularizer 2 / N, with N = 60000 (Fashion-MNIST's training set, as MNIST's):
+/// 1e-8 / 60000 ≈ 1.7e-13 (the weight term is all but off) and 2 / 60000 ≈ 3.3e-5.
+/// </summary>
+[Network(784)]
+[ConcreteDropout(0.2, WeightRegularizer = 1e-8 / 60000, DropoutRegularizer = 2.0 / 60000)]
+[Dense(1024, Activation.ReLU)]
+[ConcreteDropout(0.5, WeightRegularizer = 1e-8 / 60000, DropoutRegularizer = 2.0 / 60000)]
+[Dense(1024, Activation.ReLU)]
+[ConcreteDropout(0.5, WeightRegularizer = 1e-8 / 60000, DropoutRegularizer = 2.0 / 60000)]
+[Dense(10)]
+public partial class WideConcreteDropout;

@@ -22,7 +22,7 @@ public static class NetworkSummary
             $"{layer.Name} ({layer.Kind})",
             Shape(layer.OutputShape),
             layer.ParameterCount.ToString("N0", CultureInfo.InvariantCulture),
-            Describe(layer),
+            Describe(network, layer),
         }).ToArray();
         string[] header = ["Layer (kind)", "Output shape", "Parameters", "Settings"];
         int[] widths = new int[header.Length];
@@ -57,13 +57,16 @@ public static class NetworkSummary
 
     private static string Shape(IReadOnlyList<int> shape) => string.Join("×", shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
-    private static string Describe(LayerInfo layer)
+    private static string Describe(ICompiledNetwork network, LayerInfo layer)
     {
         var parts = new List<string>();
         if (layer.Activation != Activation.None) parts.Add(layer.Activation.ToString());
+        if (layer.Kind == "ConcreteDropout" && layer.Parameters.Count == 1)
+            // The learned rate as it is now: sigmoid of the logit in Parameters (LayerInfo's DropoutRate is the initial one).
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"rate {Kernels.ConcreteDropout.Rate(network.Parameters[layer.Parameters[0].Offset]):R} (learned)"));
         // The scaling is a choice of Dropout and SpatialDropout only; the noise kinds (GaussianDropout, AlphaDropout, …)
         // have one rule each, which their details describe.
-        if (layer.Kind is "Dropout" or "SpatialDropout")
+        else if (layer.Kind is "Dropout" or "SpatialDropout")
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"rate {layer.DropoutRate:R}, {layer.Scaling}"));
         else if (layer.Kind.EndsWith("Dropout", StringComparison.Ordinal))
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"rate {layer.DropoutRate:R}"));

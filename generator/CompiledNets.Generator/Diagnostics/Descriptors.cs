@@ -134,6 +134,14 @@ internal static class Descriptors
         "{0} of [Dense] has no effect without DropConnect (a drop probability in (0, 1)): set DropConnect or remove {0}",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor ConcreteDropoutSetting = Error("CNN0031",
+        "Invalid concrete dropout setting",
+        "{0} of [ConcreteDropout] must be {2}, but is {1}");
+
+    public static readonly DiagnosticDescriptor ConcreteDropoutNotBeforeWeights = Error("CNN0032",
+        "ConcreteDropout not followed by a weighted layer",
+        "[ConcreteDropout] is followed by {0}: it must be directly followed by a [Dense] or [Conv2D], whose kernel its weight regularizer reads (the dropout is applied to that layer's input)");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
     {
         NotPartial, NoLayers, InputsNotPositive, UnitsNotPositive, RateOutOfRange, DropoutAfterDropout,
@@ -141,6 +149,7 @@ internal static class Descriptors
         InvalidInitSetting, LayerWithoutNetwork, TooLarge, PrimaryConstructor, ReservedName, NeedsImage, WindowTooLarge,
         SettingNotPositive, LayerOrder, ImageInputNotPositive, WeightsFileMissing, WeightsFileUnreadable, WeightsMismatch,
         NoiseStdDevInvalid, AlphaDropoutWithoutSelu, InvalidMaxNorm, InvalidDropConnect, DropConnectSettingWithoutDropConnect,
+        ConcreteDropoutSetting, ConcreteDropoutNotBeforeWeights,
     }.ToDictionary(d => d.Id);
 
     /// <summary>All descriptors, for tests that check each one is reachable and documented.</summary>

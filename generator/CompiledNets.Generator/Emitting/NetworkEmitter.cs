@@ -364,13 +364,28 @@ internal static class NetworkEmitter
         w.Line(IsClassifier(plan)
             ? "/// <summary>Mean cross-entropy of the last Forward over its batch; <paramref name=\"labels\"/> holds one class index per example.</summary>"
             : "/// <summary>Mean squared error of the last Forward; <paramref name=\"targets\"/> is [batchSize, OutputSize].</summary>");
+        if (System.Linq.Enumerable.Any(plan.Layers, l => l.LossTerm is not null))
+            w.Line("/// <remarks>Plus the regularizer terms of the concrete dropout layers (of the current parameters), once per batch.</remarks>");
         using (w.Open($"public float Loss({LabelsType(plan)} {labels})"))
         {
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
-            w.Line(IsClassifier(plan)
-                ? $"return {Kernels}.SoftmaxCrossEntropy.Loss(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize);"
-                : $"return {Kernels}.Losses.MeanSquaredError(Rows({plan.Output.Field}, OutputSize), targets, _batchSize * OutputSize);");
+            string data = IsClassifier(plan)
+                ? $"{Kernels}.SoftmaxCrossEntropy.Loss(Rows({plan.Output.Field}, OutputSize), labels, _batchSize, OutputSize)"
+                : $"{Kernels}.Losses.MeanSquaredError(Rows({plan.Output.Field}, OutputSize), targets, _batchSize * OutputSize)";
+            var terms = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Where(
+                System.Linq.Enumerable.Select(plan.Layers, l => l.LossTerm), t => t is not null));
+            if (terms.Count == 0)
+            {
+                w.Line($"return {data};");
+            }
+            else
+            {
+                w.Line($"float loss = {data};");
+                foreach (string? term in terms)
+                    w.Line($"loss += {term}; // a regularizer term, once per batch");
+                w.Line("return loss;");
+            }
         }
         w.Line();
     }

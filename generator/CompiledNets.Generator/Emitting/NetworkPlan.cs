@@ -26,6 +26,9 @@ internal sealed class NetworkPlan
             context.Planned(planned);
         }
 
+        for (int i = 0; i + 1 < Layers.Count; i++)
+            Layers[i].Next = Layers[i + 1];
+
         bool parametersSoFar = false;
         foreach (PlannedLayer layer in Layers)
         {

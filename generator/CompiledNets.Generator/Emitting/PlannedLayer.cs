@@ -27,6 +27,9 @@ internal abstract class PlannedLayer
     /// <summary>The layer before, or null when this one reads the network's input.</summary>
     public PlannedLayer? Previous { get; }
 
+    /// <summary>The planned layer after this one, or null for the last; set by the plan once every layer is planned.</summary>
+    public PlannedLayer? Next { get; set; }
+
     /// <summary>The buffer this layer reads, [batch, InputShape.Size].</summary>
     public Buffer Source { get; }
 
@@ -116,6 +119,12 @@ internal abstract class PlannedLayer
 
     /// <summary>Its part of Backward (see the class remarks); <c>batchSize</c> is a local.</summary>
     public abstract void WriteBackward(CodeWriter w);
+
+    /// <summary>
+    /// An expression of a regularizer term this layer adds, once per batch, to the mean loss that Loss reports (its
+    /// gradient is this layer's to write in Backward); null for none.
+    /// </summary>
+    public virtual string? LossTerm => null;
 
     /// <summary>Writes what follows the optimizer step in <c>TrainStep</c> (a weight constraint), if anything.</summary>
     public virtual void WriteAfterOptimizerStep(CodeWriter w) { }

@@ -19,6 +19,7 @@ internal static class LayerKinds
         new GaussianDropoutKind(),
         new GaussianNoiseKind(),
         new AlphaDropoutKind(),
+        new ConcreteDropoutKind(),
     ];
 
     private static readonly Dictionary<string, LayerKind> s_byAttribute = All.ToDictionary(k => k.AttributeName);

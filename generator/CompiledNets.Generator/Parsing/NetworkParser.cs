@@ -57,6 +57,7 @@ internal static class NetworkParser
         }
 
         var layers = new List<LayerModel>();
+        var locations = new List<Location>();
         Shape shape = input;
         bool anyParameters = false;
         Location? lastLocation = null;
@@ -84,7 +85,10 @@ internal static class NetworkParser
             }
             shape = layer.OutputShape(shape);
             layers.Add(layer);
+            locations.Add(location);
         }
+        for (int i = 0; i < layers.Count; i++)
+            ConcreteDropoutKind.CheckFollowing(layers[i], i + 1 < layers.Count ? layers[i + 1] : null, locations[i], diagnostics);
 
         if (!anyParameters && !compilerErrors)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, nameLocation, symbol.Name));

@@ -33,6 +33,10 @@ internal static class StateDictLayout
         foreach (LayerInfo layer in network.Layers)
         {
             if (layer.Parameters.Count == 0) continue;
+            if (layer.Kind == "ConcreteDropout")
+                throw new NotSupportedException(
+                    $"Layer {layer.Name} (ConcreteDropout) has a learned drop-rate logit ({string.Join(", ", layer.Parameters.Select(p => p.Name))}) that no PyTorch module holds " +
+                    "(PyTorch has no concrete dropout); keep such a network's parameters in a checkpoint (Trainer.SaveCheckpoint), or export the inference graph with Onnx.Save.");
             bool dense = layer.Kind == "Dense";
             if ((!dense && layer.Kind != "Conv2D") || layer.Parameters.Count != 2
                 || !layer.Parameters[0].Name.EndsWith(".weight", StringComparison.Ordinal)

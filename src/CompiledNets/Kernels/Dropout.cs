@@ -40,9 +40,9 @@ public static class Dropout
         {
             i = level switch
             {
-                SimdLevel.Vector512 => Sampler<Vector512<ulong>, CounterLanes512>.Run(mask, (uint)threshold, keptValue, ref rng),
-                SimdLevel.Vector256 => Sampler<Vector256<ulong>, CounterLanes256>.Run(mask, (uint)threshold, keptValue, ref rng),
-                SimdLevel.Vector128 => Sampler<Vector128<ulong>, CounterLanes128>.Run(mask, (uint)threshold, keptValue, ref rng),
+                SimdLevel.Vector512 => CounterSampler<Vector512<ulong>, CounterLanes512>.Run(mask, new KeptWriter<Vector512<ulong>, CounterLanes512>((uint)threshold, keptValue), ref rng),
+                SimdLevel.Vector256 => CounterSampler<Vector256<ulong>, CounterLanes256>.Run(mask, new KeptWriter<Vector256<ulong>, CounterLanes256>((uint)threshold, keptValue), ref rng),
+                SimdLevel.Vector128 => CounterSampler<Vector128<ulong>, CounterLanes128>.Run(mask, new KeptWriter<Vector128<ulong>, CounterLanes128>((uint)threshold, keptValue), ref rng),
                 _ => 0,
             };
         }
@@ -56,34 +56,50 @@ public static class Dropout
             mask[i] = (rng.NextUInt64() & 0xFFFF_FFFFUL) < threshold ? keptValue : 0f;
     }
 
-    /// <summary>The whole vectors of a mask, written once for every width.</summary>
-    private static class Sampler<TU, TC> where TU : unmanaged where TC : ICounterLanes<TU>
+    /// <summary>Writes a kept value where a 32-bit half is below the threshold, 0 elsewhere: the dropout mask.</summary>
+    private readonly struct KeptWriter<TU, TC>(uint threshold, float kept) : ILaneWriter<TU> where TU : unmanaged where TC : ICounterLanes<TU>
     {
-        /// <summary>Whole vectors of floats (two per 64-bit output); returns how many elements were written.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static int Run(Span<float> mask, uint threshold, float keptValue, ref SplitMix64 rng)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Write(ref float destination, int index, TU bits) => TC.StoreKept(ref destination, index, bits, threshold, kept);
+    }
+}
+
+/// <summary>What a <see cref="CounterSampler{TU, TC}"/> writes for one vector of stream outputs (two floats per output).</summary>
+internal interface ILaneWriter<TU> where TU : unmanaged
+{
+    void Write(ref float destination, int index, TU bits);
+}
+
+/// <summary>
+/// The whole vectors of a sample drawn from the mask stream, written once for every width: the stream's outputs a vector
+/// at a time, each turned into two floats by <typeparamref name="TC"/> through a writer.
+/// </summary>
+internal static class CounterSampler<TU, TC> where TU : unmanaged where TC : ICounterLanes<TU>
+{
+    /// <summary>Whole vectors of floats (two per 64-bit output); returns how many elements were written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Run<TW>(Span<float> mask, TW writer, ref SplitMix64 rng) where TW : struct, ILaneWriter<TU>
+    {
+        int outputs = TC.Outputs, width = 2 * outputs;
+        int vectors = mask.Length / width;
+        if (vectors == 0) return 0;
+        ulong state = rng.State;
+        // Lane l of the first vector holds the counter of output l: state + (l + 1) · Increment.
+        TU counter = TC.Counters(state, SplitMix64.Increment);
+        TU step = TC.Broadcast(unchecked((ulong)outputs * SplitMix64.Increment));
+        ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
+        for (int v = 0; v < vectors; v++)
         {
-            int outputs = TC.Outputs, width = 2 * outputs;
-            int vectors = mask.Length / width;
-            if (vectors == 0) return 0;
-            ulong state = rng.State;
-            // Lane l of the first vector holds the counter of output l: state + (l + 1) · Increment.
-            TU counter = TC.Counters(state, SplitMix64.Increment);
-            TU step = TC.Broadcast(unchecked((ulong)outputs * SplitMix64.Increment));
-            ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
-            for (int v = 0; v < vectors; v++)
-            {
-                TU z = counter;
-                z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 30)), 0xBF58476D1CE4E5B9UL);
-                z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 27)), 0x94D049BB133111EBUL);
-                z = TC.Xor(z, TC.ShiftRight(z, 31));
-                // As 32-bit lanes the outputs read low half, high half, low, high...: the elements in order.
-                TC.StoreKept(ref destination, v * width, z, threshold, keptValue);
-                counter = TC.Add(counter, step);
-            }
-            rng.State = state + (ulong)vectors * (ulong)outputs * SplitMix64.Increment;
-            return vectors * width;
+            TU z = counter;
+            z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 30)), 0xBF58476D1CE4E5B9UL);
+            z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 27)), 0x94D049BB133111EBUL);
+            z = TC.Xor(z, TC.ShiftRight(z, 31));
+            // As 32-bit lanes the outputs read low half, high half, low, high...: the elements in order.
+            writer.Write(ref destination, v * width, z);
+            counter = TC.Add(counter, step);
         }
+        rng.State = state + (ulong)vectors * (ulong)outputs * SplitMix64.Increment;
+        return vectors * width;
     }
 }
 
@@ -104,6 +120,8 @@ internal interface ICounterLanes<TU> where TU : unmanaged
     static abstract TU Multiply(TU a, ulong b);
     /// <summary>Writes, at element <paramref name="index"/>, <paramref name="kept"/> where a 32-bit half of <paramref name="bits"/> is below the threshold, 0 elsewhere.</summary>
     static abstract void StoreKept(ref float destination, int index, TU bits, uint threshold, float kept);
+    /// <summary>Writes, at element <paramref name="index"/>, the uniform of each 32-bit half h: ((h &gt;&gt; 9) + 0.5) / 2²³, exact, in (0, 1).</summary>
+    static abstract void StoreUniform(ref float destination, int index, TU bits);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 512-bit vectors: 8 outputs, 16 mask elements.</summary>
@@ -120,6 +138,9 @@ internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreKept(ref float destination, int index, Vector512<ulong> bits, uint threshold, float kept) =>
         (Vector512.LessThan(bits.AsUInt32(), Vector512.Create(threshold)).AsSingle() & Vector512.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUniform(ref float destination, int index, Vector512<ulong> bits) =>
+        ((Vector512.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector512.Create(0.5f)) * Vector512.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 256-bit vectors: 4 outputs, 8 mask elements.</summary>
@@ -136,6 +157,9 @@ internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreKept(ref float destination, int index, Vector256<ulong> bits, uint threshold, float kept) =>
         (Vector256.LessThan(bits.AsUInt32(), Vector256.Create(threshold)).AsSingle() & Vector256.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUniform(ref float destination, int index, Vector256<ulong> bits) =>
+        ((Vector256.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector256.Create(0.5f)) * Vector256.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 128-bit vectors: 2 outputs, 4 mask elements.</summary>
@@ -152,4 +176,7 @@ internal readonly struct CounterLanes128 : ICounterLanes<Vector128<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreKept(ref float destination, int index, Vector128<ulong> bits, uint threshold, float kept) =>
         (Vector128.LessThan(bits.AsUInt32(), Vector128.Create(threshold)).AsSingle() & Vector128.Create(kept)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUniform(ref float destination, int index, Vector128<ulong> bits) =>
+        ((Vector128.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector128.Create(0.5f)) * Vector128.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
 }

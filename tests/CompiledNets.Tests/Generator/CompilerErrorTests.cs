@@ -26,6 +26,12 @@ public class CompilerErrorTests
     [InlineData("[Network(4)] [Dense(3)] [Dropout(Rate = 0.5)] [Dense(2)] public partial class A;")]
     [InlineData("[Network(4)] [Dense(units: 3, width: 2)] public partial class A;")]
     [InlineData("[Network(4)] [Dense(3, Activation.ReLU, Activation.Tanh)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout] [Dense(2)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout(\"0.1\")] [Dense(2)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout(0.1, 0.2)] [Dense(2)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout(0.1, WeightRegularizer = \"x\")] [Dense(2)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout(0.1, Temperature = 0.5)] [Dense(2)] public partial class A;")]
+    [InlineData("[Network(4)] [ConcreteDropout(0.1, DropoutRegularizer = null)] [Dense(2)] public partial class A;")]
     public void Broken_attribute_gives_only_compiler_errors(string declaration)
     {
         GeneratorRun run = TestCompilation.Run("using CompiledNets;\nnamespace Samples;\n" + declaration);

@@ -74,6 +74,22 @@ internal static class NetworkSources
         public partial class NoiseFamilyNet;
         """;
 
+    /// <summary>Concrete dropout (learned rate) on the input, after a Dense and after a convolution, before a Conv2D and Dense layers.</summary>
+    public const string ConcreteDropout = """
+        using CompiledNets;
+
+        namespace Samples;
+
+        [Network(1, 6, 6)]
+        [ConcreteDropout(0.1)]
+        [Conv2D(2, 3, Activation.ReLU)]
+        [ConcreteDropout(0.25, WeightRegularizer = 0.001, DropoutRegularizer = 0.002)]
+        [Dense(8, Activation.Tanh)]
+        [ConcreteDropout(0.5)]
+        [Dense(3)]
+        public partial class ConcreteDropoutNet;
+        """;
+
     public const string InputDropout = """
         using CompiledNets;
 

@@ -120,3 +120,10 @@ public partial class OnnxMeanWeightDropConnectNet;
 [Dense(5, Activation.ReLU, DropConnect = 0.5)]
 [Dense(3)]
 public partial class OnnxMomentMatchingDropConnectNet;
+/// <summary>Concrete dropout on the inputs and after a Dense (identity at inference, so no node; the learned logit is not saved).</summary>
+[Network(6)]
+[ConcreteDropout(0.2)]
+[Dense(5, Activation.ReLU)]
+[ConcreteDropout(0.4)]
+[Dense(3)]
+public partial class OnnxConcreteDropoutNet;

@@ -27,6 +27,7 @@ internal static class OnnxTestSupport
         [nameof(OnnxImageRegressionNet)] = seed => new OnnxImageRegressionNet(8, seed),
         [nameof(OnnxNoiseFamilyNet)] = seed => new OnnxNoiseFamilyNet(8, seed),
         [nameof(OnnxMeanWeightDropConnectNet)] = seed => new OnnxMeanWeightDropConnectNet(8, seed),
+        [nameof(OnnxConcreteDropoutNet)] = seed => new OnnxConcreteDropoutNet(8, seed),
         [nameof(PyTorchOnnxMlp)] = seed => new PyTorchOnnxMlp(8, seed),
         [nameof(PyTorchOnnxCnn)] = seed => new PyTorchOnnxCnn(8, seed),
         [nameof(PyTorchOnnxMlpAtInference)] = seed => new PyTorchOnnxMlpAtInference(8, seed),

@@ -58,6 +58,23 @@ public class ThreadedTrainingTests
         Assert.Equal(probabilitiesOne, probabilitiesTwo);
     }
 
+    /// <summary>Concrete dropout's kernels run on one thread between the split products: the steps stay bit-identical.</summary>
+    [Fact]
+    public void Two_threads_train_concrete_dropout_and_its_rates_identically()
+    {
+        var one = new Numerics.AllocationConcreteNet(maxBatchSize: Batch, seed: 4);
+        var two = new Numerics.AllocationConcreteNet(maxBatchSize: Batch, seed: 4) { Threads = 2 };
+        Adam adamOne = new(0.01f), adamTwo = new(0.01f);
+        foreach (int batch in new[] { 128, 1, 3, 127, 100 })
+        {
+            float[] inputs = ImageLike(batch * Numerics.AllocationConcreteNet.InputSize, seed: (ulong)batch);
+            int[] labels = Labels(batch, seed: (ulong)batch + 1);
+            Assert.Equal(one.TrainStep(inputs, labels, adamOne), two.TrainStep(inputs, labels, adamTwo));
+        }
+        Assert.Equal(one.Parameters.ToArray(), two.Parameters.ToArray());
+        Assert.NotEqual(0.2f, one.Concrete1Rate);
+    }
+
     [Fact]
     public void The_trainer_threads_option_sets_the_network_and_trains_identically()
     {

@@ -35,6 +35,12 @@ public class ZeroAllocationTests
     public void TrainStep_and_Predict_with_the_noise_layers_allocate_nothing_after_warm_up(int batch)
         => AssertTrainStepAndPredictAllocateNothing(new AllocationNoiseNet(maxBatchSize: 128, seed: 3), batch, threads: 1);
 
+    [Theory]
+    [InlineData(128)]
+    [InlineData(1)]
+    public void TrainStep_and_Predict_with_concrete_dropout_allocate_nothing_after_warm_up(int batch)
+        => AssertTrainStepAndPredictAllocateNothing(new AllocationConcreteNet(maxBatchSize: 128, seed: 3), batch, threads: 1);
+
     [Fact]
     public void Monte_Carlo_prediction_with_the_noise_layers_allocates_nothing_after_warm_up()
     {

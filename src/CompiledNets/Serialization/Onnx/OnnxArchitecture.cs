@@ -8,7 +8,7 @@ namespace CompiledNets.Serialization;
 /// <summary>
 /// A network's inference computation as ONNX sees it, derived from <see cref="ICompiledNetwork.Layers"/>: a chain of
 /// steps (a Dense is a Gemm, a Conv2D a Conv, an activation its own node, an AtInference dropout a Mul by its keep
-/// probability, an Inverted dropout and the noise layers (Gaussian dropout and noise, alpha dropout) nothing), with every number the graph needs (kernels, strides, pads, windows).
+/// probability, an Inverted dropout and the noise layers (Gaussian dropout and noise, alpha dropout, concrete dropout) nothing), with every number the graph needs (kernels, strides, pads, windows).
 /// <see cref="OnnxWriter"/> writes it; <see cref="OnnxReader"/> checks a model against it.
 /// </summary>
 internal sealed class OnnxArchitecture
@@ -69,7 +69,9 @@ internal sealed class OnnxArchitecture
                 case "GaussianDropout":
                 case "GaussianNoise":
                 case "AlphaDropout":
-                    // Noise while training only: the identity at inference, so no node.
+                case "ConcreteDropout":
+                    // Noise while training only: the identity at inference, so no node (a concrete dropout's learned logit
+                    // has no use at inference and is neither saved nor loaded).
                     break;
                 default:
                     throw Unsupported(network, $"layer {layer.Name} is a {layer.Kind}, which ONNX export and import do not cover yet");

@@ -17,6 +17,7 @@ public class GeneratedSourceSnapshotTests
     [InlineData("MaxNorm", NetworkSources.MaxNorm)]
     [InlineData("MaxNormConv", NetworkSources.MaxNormConv)]
     [InlineData("DropConnect", NetworkSources.DropConnect)]
+    [InlineData("ConcreteDropout", NetworkSources.ConcreteDropout)]
     public void Generated_source_matches_snapshot(string name, string source)
     {
         GeneratorRun run = TestCompilation.Run(source);
