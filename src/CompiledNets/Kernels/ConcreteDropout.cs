@@ -40,37 +40,8 @@ public static unsafe class ConcreteDropout
     /// </summary>
     public static void SampleDropMask(Span<float> z, float logit, ref SplitMix64 rng)
     {
-        SampleUniform(Simd.Level, z, ref rng);
+        Uniforms.Sample(Simd.Level, z, ref rng);
         DropMask(Simd.Level, z, logit);
-    }
-
-    /// <summary>Uniforms in (0, 1), two per output of the stream (whole vectors of outputs at a time, then one by one).</summary>
-    internal static void SampleUniform(SimdLevel level, Span<float> u, ref SplitMix64 rng)
-    {
-        int i = level switch
-        {
-            SimdLevel.Vector512 => CounterSampler<Vector512<ulong>, CounterLanes512>.Run(u, default(UniformWriter<Vector512<ulong>, CounterLanes512>), ref rng),
-            SimdLevel.Vector256 => CounterSampler<Vector256<ulong>, CounterLanes256>.Run(u, default(UniformWriter<Vector256<ulong>, CounterLanes256>), ref rng),
-            SimdLevel.Vector128 => CounterSampler<Vector128<ulong>, CounterLanes128>.Run(u, default(UniformWriter<Vector128<ulong>, CounterLanes128>), ref rng),
-            _ => 0,
-        };
-        for (; i + 1 < u.Length; i += 2)
-        {
-            ulong bits = rng.NextUInt64();
-            u[i] = Uniform((uint)bits);
-            u[i + 1] = Uniform((uint)(bits >> 32));
-        }
-        if (i < u.Length)
-            u[i] = Uniform((uint)rng.NextUInt64());
-    }
-
-    /// <summary>((h &gt;&gt; 9) + 0.5) / 2²³: every step exact in float, as in the vector lanes.</summary>
-    private static float Uniform(uint half) => ((int)(half >> 9) + 0.5f) * (1f / 8388608f);
-
-    private readonly struct UniformWriter<TU, TC> : ILaneWriter<TU> where TU : unmanaged where TC : ICounterLanes<TU>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(ref float destination, int index, TU bits) => TC.StoreUniform(ref destination, index, bits);
     }
 
     /// <summary>Turns uniforms u (in place) into relaxed drop masks z for <paramref name="logit"/>, at a chosen vector level.</summary>

@@ -54,6 +54,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract void StoreMasked(float* p, TV v, TV mask);
     static abstract TV Divide(TV a, TV b);
     static abstract TV Sqrt(TV a);
+    /// <summary>The unbiased binary exponent of each lane, as a float: <c>floor(log2 x)</c> for positive normal x.</summary>
+    static abstract TV Exponent(TV x);
     /// <summary>Zero where <c>|x| &lt; limit</c>, <paramref name="x"/> elsewhere (NaN lanes are kept).</summary>
     static abstract TV ZeroWhereSmall(TV x, TV limit);
     /// <summary>The sum of the lanes, added in a fixed order (so the same vector always gives the same bits).</summary>
@@ -101,6 +103,8 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exponent(Vector512<float> x) => Vector512.ConvertToSingle((x.AsInt32() >> 23) - Vector512.Create(127));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ZeroWhereSmall(Vector512<float> x, Vector512<float> limit) =>
         Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), limit), Vector512<float>.Zero, x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
@@ -140,6 +144,8 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static void StoreMasked(float* p, Vector256<float> v, Vector256<float> mask) => Avx.MaskStore(p, mask, v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exponent(Vector256<float> x) => Vector256.ConvertToSingle((x.AsInt32() >> 23) - Vector256.Create(127));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ZeroWhereSmall(Vector256<float> x, Vector256<float> limit) =>
         Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), limit), Vector256<float>.Zero, x);
@@ -205,6 +211,8 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> a) => Vector128.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exponent(Vector128<float> x) => Vector128.ConvertToSingle((x.AsInt32() >> 23) - Vector128.Create(127));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ZeroWhereSmall(Vector128<float> x, Vector128<float> limit) =>
         Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(x), limit), Vector128<float>.Zero, x);

@@ -30,7 +30,7 @@ public class ConcreteDropoutKernelTests
         {
             var u = new float[length];
             var rng = new SplitMix64(99);
-            ConcreteDropout.SampleUniform(level, u, ref rng);
+            Uniforms.Sample(level, u, ref rng);
             Assert.Equal(99 + (ulong)((length + 1) / 2) * SplitMix64.Increment, rng.State);
             Assert.Equal(reference, u); // bit for bit at every vector width
             var z = (float[])u.Clone();
