@@ -24,7 +24,8 @@ public class DropoutFamilyBenchmarks
     private AlphaDropoutReferenceNet _alpha = null!;
     private MaxNormReferenceNet _maxNorm = null!;
     private ConcreteDropoutReferenceNet _concrete = null!;
-    private readonly Adam[] _adams = [new(), new(), new(), new(), new()]; // one per network: Adam's state fits one parameter count
+    private SeluDropoutReferenceNet _seluDropout = null!;
+    private readonly Adam[] _adams = [new(), new(), new(), new(), new(), new()]; // one per network: Adam's state fits one parameter count
 
     [GlobalSetup]
     public void Setup()
@@ -35,6 +36,7 @@ public class DropoutFamilyBenchmarks
         _alpha = new(maxBatchSize: 128, seed: 1);
         _maxNorm = new(maxBatchSize: 128, seed: 1);
         _concrete = new(maxBatchSize: 128, seed: 1);
+        _seluDropout = new(maxBatchSize: 128, seed: 1);
     }
 
     private float Step<TNetwork>(TNetwork net, int optimizer) where TNetwork : IClassifierNetwork
@@ -62,9 +64,18 @@ public class DropoutFamilyBenchmarks
     public float ConcreteDropout() => Step(_concrete, 4);
 
     /// <summary>
+    /// AlphaDropout's own baseline: the same SELU network with plain [Dropout(0.1)] (AlphaDropout's network differs from
+    /// the reference in more than its dropout kind: SELU's exponential, dense outputs where ReLU and a rate of 0.5 leave
+    /// three quarters zeros for the next layers' kernels to skip).
+    /// </summary>
+    [Benchmark]
+    public float SeluDropout() => Step(_seluDropout, 5);
+
+    /// <summary>
     /// <c>-- --dropout-family [rounds]</c>: the same steps timed with a Stopwatch, the kinds interleaved round by round
     /// (each round: 50 steps of each, in turn), so that a shared machine's changing load falls on all of them alike; prints
-    /// each kind's median time per step and the median over rounds of its ratio to plain dropout in the same round.
+    /// each kind's median time per step and the median over rounds of its ratio to plain dropout in the same round
+    /// (AlphaDropout also to <see cref="SeluDropout"/>, plain dropout on its own SELU network).
     /// </summary>
     public static void RunInterleaved(int rounds)
     {
@@ -73,7 +84,7 @@ public class DropoutFamilyBenchmarks
         (string Name, Func<float> Step)[] kinds =
         [
             ("Dropout", bench.Dropout), ("GaussianDropout", bench.GaussianDropout), ("AlphaDropout", bench.AlphaDropout),
-            ("DropoutMaxNorm", bench.DropoutMaxNorm), ("ConcreteDropout", bench.ConcreteDropout),
+            ("DropoutMaxNorm", bench.DropoutMaxNorm), ("ConcreteDropout", bench.ConcreteDropout), ("SeluDropout", bench.SeluDropout),
         ];
         const int Steps = 50;
         foreach (var kind in kinds) for (int i = 0; i < 4 * Steps; i++) kind.Step(); // warm-up (tiered JIT)
@@ -91,7 +102,13 @@ public class DropoutFamilyBenchmarks
         for (int k = 0; k < kinds.Length; k++)
         {
             double ratio = Median(times[k].Select((t, r) => t / times[0][r]).ToArray());
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kinds[k].Name,-16} median {Median(times[k]),8:F1} us/step, median ratio to Dropout {ratio:F3}"));
+            string line = string.Create(CultureInfo.InvariantCulture, $"{kinds[k].Name,-16} median {Median(times[k]),8:F1} us/step, median ratio to Dropout {ratio:F3}");
+            if (kinds[k].Name == "AlphaDropout")
+            {
+                int selu = Array.FindIndex(kinds, kind => kind.Name == "SeluDropout");
+                line += string.Create(CultureInfo.InvariantCulture, $", to SeluDropout {Median(times[k].Select((t, r) => t / times[selu][r]).ToArray()):F3}");
+            }
+            Console.WriteLine(line);
         }
     }
 }
@@ -113,6 +130,15 @@ public partial class GaussianDropoutReferenceNet;
 [AlphaDropout(0.1)]
 [Dense(10)]
 public partial class AlphaDropoutReferenceNet;
+
+/// <summary>AlphaDropoutReferenceNet with plain [Dropout(0.1)] in place of each AlphaDropout: its same-network baseline.</summary>
+[Network(784)]
+[Dense(200, Activation.SELU)]
+[Dropout(0.1)]
+[Dense(100, Activation.SELU)]
+[Dropout(0.1)]
+[Dense(10)]
+public partial class SeluDropoutReferenceNet;
 
 /// <summary>The reference network with MaxNorm = 3 on the Dense layers that dropout follows.</summary>
 [Network(784)]
