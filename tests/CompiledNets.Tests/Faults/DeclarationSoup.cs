@@ -5,7 +5,7 @@ using System.Text;
 
 namespace CompiledNets.Tests.Faults;
 
-internal enum SoupKind { Network, Dense, Dropout, Other }
+internal enum SoupKind { Network, Dense, Dropout, Other, Concrete }
 
 /// <summary>One attribute written into a soup: its text, where it landed, and — when it is well-formed — the values the compiler gives its arguments.</summary>
 internal sealed class SoupAttribute
@@ -25,6 +25,16 @@ internal sealed class SoupAttribute
     public double Bias { get; init; }
     public double Rate { get; init; }
     public int Scaling { get; init; }
+    /// <summary>Dense: whether <c>DropConnect</c>, <c>DropConnectSamples</c>, <c>DropConnectInference</c> were given, and their values.</summary>
+    public bool HasDropConnect { get; init; }
+    public double DropConnect { get; init; }
+    public bool HasDropConnectSamples { get; init; }
+    public int DropConnectSamples { get; init; } = 64;
+    public bool HasDropConnectInference { get; init; }
+    public int DropConnectInference { get; init; }
+    /// <summary>ConcreteDropout: its two regularizer factors (Gal's defaults unless given).</summary>
+    public double WeightRegularizer { get; init; } = 1e-6;
+    public double DropoutRegularizer { get; init; } = 1e-5;
     public SoupPart Part { get; set; } = null!;
 }
 
@@ -43,6 +53,8 @@ internal sealed class SoupPart
 internal sealed class SoupCase
 {
     public int Seed { get; init; }
+    /// <summary>Whether the dropout family's pieces are in the soup: [ConcreteDropout] and Dense's DropConnect settings.</summary>
+    public bool Family { get; init; }
     public string Name { get; init; } = "";
     public string Keyword { get; init; } = "class";
     public bool Nested { get; init; }
@@ -163,6 +175,31 @@ internal static class DeclarationSoup
         "Dropout(0.5, Scaling = true)", "Dropout(rate: 0.5, rate: 0.2)", "Dropout(0.5, Scaling = DropoutScaling.Inverted, Scaling = DropoutScaling.Inverted)",
     ];
 
+    private static readonly (string Text, double Value)[] Regularizers =
+    [
+        ("1e-6", 1e-6), ("0", 0), ("K.Rate", 0.25), ("-1e-6", -1e-6), ("double.NaN", double.NaN), ("1e39", 1e39),
+        ("double.PositiveInfinity", double.PositiveInfinity), ("-0.0", -0.0), ("3e38", 3e38),
+    ];
+
+    private static readonly (string Text, double Value)[] ValidInitialRates =
+        [("0.5", 0.5), ("0.1", 0.1), ("1.0 / 3", 1.0 / 3), ("K.Rate", 0.25), ("0.999999", 0.999999), ("1e-300", 1e-300)];
+
+    private static readonly (string Text, int Value)[] DropConnectInferences =
+        [("DropConnectInference.MomentMatching", 0), ("DropConnectInference.MeanWeight", 1), ("(DropConnectInference)9", 9)];
+
+    private static readonly string[] BrokenConcrete =
+    [
+        "ConcreteDropout", "ConcreteDropout()", "ConcreteDropout(\"0.5\")", "ConcreteDropout(0.5, 0.5)", "ConcreteDropout(null)",
+        "ConcreteDropout(0.5, WeightRegularizer = \"x\")", "ConcreteDropout(0.5, Bogus = 1)", "ConcreteDropout(0.5m)",
+        "ConcreteDropout(initialRate: 0.5, initialRate: 0.2)", "ConcreteDropout(0.5, DropoutRegularizer = true)",
+    ];
+
+    private static readonly string[] BrokenDropConnect =
+    [
+        "Dense(2, DropConnect = \"x\")", "Dense(2, DropConnectSamples = 1.5)", "Dense(2, DropConnectInference = 1)",
+        "Dense(2, DropConnect = 0.5, DropConnect = 0.5)", "Dense(2, DropConnectSamples = 2L)", "Dense(2, DropConnect = null)",
+    ];
+
     private static readonly string[] Others =
         ["System.Obsolete", "System.Serializable", "Denser(3)", "System.Diagnostics.DebuggerDisplay(\"x\")", "System.Obsolete(\"Dense(2)\")"];
 
@@ -177,7 +214,9 @@ internal static class DeclarationSoup
 
     // ------------------------------------------------------------------ generating
 
-    public static SoupCase Generate(int seed, bool wellFormed)
+    /// <param name="family">Whether to use the dropout family's pieces too (a run of its own, so that the seeds of the
+    /// plain soup keep giving the cases their replays describe).</param>
+    public static SoupCase Generate(int seed, bool wellFormed, bool family = false)
     {
         var random = new Random(seed);
         bool clean = wellFormed && random.Next(3) == 0;   // every value valid too, so that a network gets emitted
@@ -189,6 +228,7 @@ internal static class DeclarationSoup
         var soupCase = new SoupCase
         {
             Seed = seed,
+            Family = family,
             Name = name,
             Keyword = keyword,
             Nested = !clean && random.Next(8) == 0,
@@ -225,10 +265,14 @@ internal static class DeclarationSoup
             {
                 SoupAttribute layer;
                 bool dense = clean ? lastWasDropout || random.Next(2) == 0 : random.Next(3) != 0;
+                // In a family soup a third of the dropout layers are ConcreteDropout.
+                SoupKind dropoutKind = family && random.Next(3) == 0 ? SoupKind.Concrete : SoupKind.Dropout;
                 if (!wellFormed && random.Next(5) == 0)
-                    layer = random.Next(6) == 0 ? Other(random) : Broken(random, dense ? SoupKind.Dense : SoupKind.Dropout);
+                    layer = random.Next(6) == 0 ? Other(random) : Broken(random, dense ? SoupKind.Dense : dropoutKind, family);
+                else if (dense)
+                    layer = DenseAttribute(random, clean, huge, soupCase);
                 else
-                    layer = dense ? DenseAttribute(random, clean, huge, soupCase) : DropoutAttribute(random, clean, soupCase);
+                    layer = dropoutKind == SoupKind.Concrete ? ConcreteAttribute(random, clean) : DropoutAttribute(random, clean, soupCase);
                 items.Add(layer);
                 lastWasDropout = !dense;
             }
@@ -311,11 +355,27 @@ internal static class DeclarationSoup
         if (init.Item1.Length > 0) named.Add("WeightInit = " + init.Item1);
         if (stdDev.Item1.Length > 0) named.Add("WeightStdDev = " + stdDev.Item1);
         if (bias.Item1.Length > 0) named.Add("BiasInit = " + bias.Item1);
+        // DropConnect's settings, in a family soup: its rate, and sometimes the inference settings with or without it.
+        var dropConnect = ("", 0.0);
+        var samples = ("", 64);
+        var inference = ("", 0);
+        if (soupCase.Family && random.Next(3) == 0)
+        {
+            if (random.Next(4) != 0) dropConnect = Pick(random, clean ? ValidRates : Rates);
+            if (random.Next(3) == 0) samples = Pick(random, clean ? PositiveSmallInts : Ints);
+            if (random.Next(3) == 0) inference = Pick(random, clean ? DropConnectInferences[..2] : DropConnectInferences);
+            if (dropConnect.Item1.Length > 0) named.Add("DropConnect = " + dropConnect.Item1);
+            if (samples.Item1.Length > 0) named.Add("DropConnectSamples = " + samples.Item1);
+            if (inference.Item1.Length > 0) named.Add("DropConnectInference = " + inference.Item1);
+        }
         arguments.AddRange(named.OrderBy(_ => random.Next()));
         return new SoupAttribute
         {
             Kind = SoupKind.Dense, Text = $"{Spell(random, "Dense")}({string.Join(", ", arguments)})", WellFormed = true,
             Units = u.Value, Activation = activation.Item2, WeightInit = init.Item2, StdDev = stdDev.Item2, Bias = bias.Item2,
+            HasDropConnect = dropConnect.Item1.Length > 0, DropConnect = dropConnect.Item2,
+            HasDropConnectSamples = samples.Item1.Length > 0, DropConnectSamples = samples.Item2,
+            HasDropConnectInference = inference.Item1.Length > 0, DropConnectInference = inference.Item2,
         };
     }
 
@@ -332,9 +392,29 @@ internal static class DeclarationSoup
         };
     }
 
-    private static SoupAttribute Broken(Random random, SoupKind kind)
+    private static SoupAttribute ConcreteAttribute(Random random, bool clean)
     {
-        string text = Pick(random, kind switch { SoupKind.Network => BrokenNetwork, SoupKind.Dense => BrokenDense, _ => BrokenDropout });
+        var rate = Pick(random, clean ? ValidInitialRates : Rates);
+        var named = new List<string>();
+        var weight = random.Next(3) == 0 ? Pick(random, clean ? Regularizers[..3] : Regularizers) : ("", 1e-6);
+        var dropout = random.Next(3) == 0 ? Pick(random, clean ? Regularizers[..3] : Regularizers) : ("", 1e-5);
+        if (weight.Item1.Length > 0) named.Add("WeightRegularizer = " + weight.Item1);
+        if (dropout.Item1.Length > 0) named.Add("DropoutRegularizer = " + dropout.Item1);
+        string arguments = string.Join(", ", new[] { random.Next(5) == 0 ? "initialRate: " + rate.Text : rate.Text }.Concat(named.OrderBy(_ => random.Next())));
+        return new SoupAttribute
+        {
+            Kind = SoupKind.Concrete, Text = $"{Spell(random, "ConcreteDropout")}({arguments})", WellFormed = true,
+            Rate = rate.Item2, WeightRegularizer = weight.Item2, DropoutRegularizer = dropout.Item2,
+        };
+    }
+
+    private static SoupAttribute Broken(Random random, SoupKind kind, bool family = false)
+    {
+        string[] dense = family && random.Next(3) == 0 ? BrokenDropConnect : BrokenDense;
+        string text = Pick(random, kind switch
+        {
+            SoupKind.Network => BrokenNetwork, SoupKind.Dense => dense, SoupKind.Concrete => BrokenConcrete, _ => BrokenDropout,
+        });
         // Respell the name but keep the (broken) argument list.
         int paren = text.IndexOf('(');
         string bare = paren < 0 ? text : text[..paren];
@@ -417,7 +497,7 @@ internal static class DeclarationSoup
         SoupAttribute? network = attributes.FirstOrDefault(a => a.Kind == SoupKind.Network);
         if (network is null)
         {
-            foreach (SoupAttribute a in attributes.Where(a => a.Kind is SoupKind.Dense or SoupKind.Dropout))
+            foreach (SoupAttribute a in attributes.Where(IsLayer))
                 expected.Add(At("CNN0014", a));
             return expected;
         }
@@ -440,44 +520,52 @@ internal static class DeclarationSoup
             loss = 0;
         }
 
-        bool previousWasDropout = false;
-        SoupAttribute? lastDense = null;
-        foreach (SoupAttribute a in attributes.Where(a => a.Kind is SoupKind.Dense or SoupKind.Dropout))
+        SoupAttribute[] layers = attributes.Where(IsLayer).ToArray();
+        SoupKind? previous = null;
+        for (int i = 0; i < layers.Length; i++)
         {
+            SoupAttribute a = layers[i];
             if (a.Part != home) expected.Add(At("CNN0007", a));
-            if (a.Kind == SoupKind.Dense)
+            switch (a.Kind)
             {
-                if (a.Units < 1) expected.Add(At("CNN0004", a));
-                if (a.Activation is < 0 or > 3) expected.Add(At("CNN0012", a));
-                if (a.WeightInit is < 0 or > 3) expected.Add(At("CNN0012", a));
-                if (!((float)a.StdDev > 0) || float.IsInfinity((float)a.StdDev)) expected.Add(At("CNN0013", a));
-                if (!float.IsFinite((float)a.Bias)) expected.Add(At("CNN0013", a));
-                lastDense = a;
-                previousWasDropout = false;
+                case SoupKind.Dense:
+                    if (a.Units < 1) expected.Add(At("CNN0004", a));
+                    if (a.Activation is < 0 or > 3) expected.Add(At("CNN0012", a));
+                    if (a.WeightInit is < 0 or > 3) expected.Add(At("CNN0012", a));
+                    if (!((float)a.StdDev > 0) || float.IsInfinity((float)a.StdDev)) expected.Add(At("CNN0013", a));
+                    if (!float.IsFinite((float)a.Bias)) expected.Add(At("CNN0013", a));
+                    ExpectDropConnect(a, expected, At);
+                    break;
+                case SoupKind.Dropout:
+                    if (!(a.Rate >= 0 && a.Rate < 1)) expected.Add(At("CNN0005", a));
+                    if (a.Scaling is not (0 or 1)) expected.Add(At("CNN0012", a));
+                    if (previous == SoupKind.Dropout) expected.Add(At("CNN0006", a));
+                    if (previous == SoupKind.Concrete) expected.Add(At("CNN0021", a));
+                    break;
+                default: // ConcreteDropout: its logit must be a finite float, its regularizers finite floats ≥ 0
+                    if (!(a.Rate > 0 && a.Rate < 1) || float.IsInfinity((float)(Math.Log(a.Rate) - Math.Log(1 - a.Rate)))) expected.Add(At("CNN0031", a));
+                    if (!(a.WeightRegularizer >= 0 && !float.IsInfinity((float)a.WeightRegularizer))) expected.Add(At("CNN0031", a));
+                    if (!(a.DropoutRegularizer >= 0 && !float.IsInfinity((float)a.DropoutRegularizer))) expected.Add(At("CNN0031", a));
+                    if (previous is SoupKind.Dropout or SoupKind.Concrete) expected.Add(At("CNN0021", a));
+                    if (i + 1 == layers.Length || layers[i + 1].Kind != SoupKind.Dense) expected.Add(At("CNN0032", a));
+                    break;
             }
-            else
-            {
-                if (!(a.Rate >= 0 && a.Rate < 1)) expected.Add(At("CNN0005", a));
-                if (a.Scaling is not (0 or 1)) expected.Add(At("CNN0012", a));
-                if (previousWasDropout) expected.Add(At("CNN0006", a));
-                previousWasDropout = true;
-            }
+            previous = a.Kind;
         }
 
-        if (lastDense is null)
+        // Dense and ConcreteDropout have parameters; the output is the last Dense's width (the inputs without one).
+        SoupAttribute? lastWithParameters = layers.LastOrDefault(a => a.Kind is SoupKind.Dense or SoupKind.Concrete);
+        SoupAttribute? lastDense = layers.LastOrDefault(a => a.Kind == SoupKind.Dense);
+        long outputs = lastDense?.Units ?? network.Inputs;
+        if (lastWithParameters is null)
             expected.Add(name with { Id = "CNN0002" });
-        else if (loss == 0 && lastDense.Units == 1)
-            expected.Add(At("CNN0008", lastDense));
+        else if (loss == 0 && outputs == 1)
+            expected.Add(At("CNN0008", lastWithParameters));
 
-        if (expected.Count == 0)
+        if (!expected.Any(e => !IsWarning(e.Id)))
         {
             // Exact: a width of up to 2^31 times 2^31 units, summed over a handful of layers, overflows a long.
-            decimal parameters = 0, width = network.Inputs;
-            foreach (SoupAttribute dense in attributes.Where(a => a.Kind == SoupKind.Dense))
-            {
-                parameters += width * dense.Units + dense.Units;
-                width = dense.Units;
-            }
+            decimal parameters = Parameters(network, attributes.Where(IsLayer));
             exactParameters = parameters <= long.MaxValue ? (long)parameters : long.MaxValue;
             if (parameters > MaxArrayLength) expected.Add(At("CNN0015", network));
         }
@@ -490,12 +578,46 @@ internal static class DeclarationSoup
         SoupAttribute[] attributes = soupCase.AttributesInOrder.ToArray();
         SoupAttribute? network = attributes.FirstOrDefault(a => a.Kind == SoupKind.Network);
         if (network is null || !network.WellFormed) return false;
+        return Parameters(network, attributes.Where(a => IsLayer(a) && a.WellFormed)) > long.MaxValue;
+    }
+
+    /// <summary>The layers' parameters as the parser counts them: each Dense's weights and biases, one logit per ConcreteDropout.</summary>
+    private static decimal Parameters(SoupAttribute network, IEnumerable<SoupAttribute> layers)
+    {
         decimal parameters = 0, width = network.Inputs;
-        foreach (SoupAttribute dense in attributes.Where(a => a.Kind == SoupKind.Dense && a.WellFormed))
+        foreach (SoupAttribute layer in layers)
         {
-            parameters += width * dense.Units + dense.Units;
-            width = dense.Units;
+            if (layer.Kind == SoupKind.Concrete) parameters += 1;
+            if (layer.Kind != SoupKind.Dense) continue;
+            parameters += width * layer.Units + layer.Units;
+            width = layer.Units;
         }
-        return parameters > long.MaxValue;
+        return parameters;
+    }
+
+    /// <summary>A layer attribute (not [Network], not a foreign attribute).</summary>
+    public static bool IsLayer(SoupAttribute a) => a.Kind is SoupKind.Dense or SoupKind.Dropout or SoupKind.Concrete;
+
+    /// <summary>The diagnostics that are warnings: they do not stop the network being emitted.</summary>
+    public static bool IsWarning(string id) => id == "CNN0030";
+
+    /// <summary>
+    /// DropConnect's rules: a given rate outside [0, 1) (or whose keep probability rounds to 0 as a float) or fewer than one
+    /// sample is CNN0029, an undefined inference rule CNN0012; the inference settings without an active DropConnect (a rate
+    /// above 0 and no CNN0029) are the warning CNN0030, except when a rate was given and CNN0029 reported.
+    /// </summary>
+    private static void ExpectDropConnect(SoupAttribute a, List<ExpectedDiagnostic> expected, Func<string, SoupAttribute, ExpectedDiagnostic> at)
+    {
+        bool validRate = !a.HasDropConnect || (a.DropConnect >= 0 && a.DropConnect < 1 && (float)(1 - a.DropConnect) > 0);
+        if (!validRate) expected.Add(at("CNN0029", a));
+        if (a.DropConnectSamples < 1) expected.Add(at("CNN0029", a));
+        if (a.DropConnectInference is not (0 or 1)) expected.Add(at("CNN0012", a));
+        bool valid = validRate && a.DropConnectSamples >= 1;
+        bool active = valid && a.HasDropConnect && a.DropConnect > 0;
+        if (!active && !(a.HasDropConnect && !valid))
+        {
+            if (a.HasDropConnectInference) expected.Add(at("CNN0030", a));
+            if (a.HasDropConnectSamples && a.DropConnectSamples >= 1) expected.Add(at("CNN0030", a));
+        }
     }
 }
