@@ -186,6 +186,23 @@ internal static class StepBreakdown
         }
         clock.Print(Steps - Warm, threads: 1);
 
+        var fused = new StepClock("copy inputs", "conv1 + pool1 (fused)", "conv2 + pool2 (fused)", "spatial dropout scale",
+            "dense1 forward", "dense2 forward", "dense3 forward", "softmax");
+        for (int step = 0; step < Steps; step++)
+        {
+            ReadOnlySpan<float> x = images.AsSpan(step % batches * B * 784, B * 784);
+            fused.Start(counting: step >= Warm);
+            x.CopyTo(input); fused.Mark();
+            Conv2D.ForwardMaxPool(pool1, input, cw1, cb1, B, s1, Activation.ReLU, 2, 2); fused.Mark();
+            Conv2D.ForwardMaxPool(pool2, pool1, cw2, cb2, B, s2, Activation.ReLU, 2, 2); fused.Mark();
+            System.Numerics.Tensors.TensorPrimitives.Multiply(pool2, 0.8f, scaled); fused.Mark();
+            Dense.Forward(d1, scaled, w1, b1, B, 256, 120, Activation.ReLU, dropped: o1, scale: 0.5f); fused.Mark();
+            Dense.Forward(d2, o1, w2, b2, B, 120, 84, Activation.ReLU, dropped: o2, scale: 0.5f); fused.Mark();
+            Dense.Forward(d3, o2, w3, b3, B, 84, 10, Activation.None); fused.Mark();
+            Losses.Softmax(d3, probabilities, B, 10); fused.Mark();
+        }
+        fused.Print(Steps - Warm, threads: 1);
+
         var generated = new StepClock("LeNet.Predict (generated)");
         for (int step = 0; step < Steps; step++)
         {
