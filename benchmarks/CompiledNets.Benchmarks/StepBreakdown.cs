@@ -216,6 +216,7 @@ internal static class StepBreakdown
     private sealed class StepClock(params string[] names)
     {
         private readonly long[] _total = new long[names.Length];
+        private readonly long[] _fastest = Enumerable.Repeat(long.MaxValue, names.Length).ToArray();
         private long _last;
         private int _next;
         private bool _counting;
@@ -229,7 +230,11 @@ internal static class StepBreakdown
         public void Mark()
         {
             long now = Stopwatch.GetTimestamp();
-            if (_counting) _total[_next] += now - _last;
+            if (_counting)
+            {
+                _total[_next] += now - _last;
+                _fastest[_next] = Math.Min(_fastest[_next], now - _last);
+            }
             _next++;
             _last = now;
         }
@@ -237,8 +242,9 @@ internal static class StepBreakdown
         public void Print(int steps, int threads)
         {
             double perStep = 1e6 / Stopwatch.Frequency / steps, sum = _total.Sum() * perStep;
+            double tick = 1e6 / Stopwatch.Frequency;
             for (int i = 0; i < names.Length; i++)
-                Console.WriteLine($"{names[i],-28} {_total[i] * perStep,8:F1} µs {100 * _total[i] * perStep / sum,5:F1}%");
+                Console.WriteLine($"{names[i],-28} {_total[i] * perStep,8:F1} µs {100 * _total[i] * perStep / sum,5:F1}%   fastest {_fastest[i] * tick,8:F1} µs");
             Console.WriteLine($"{"step",-28} {sum,8:F1} µs (mean over {steps} steps, {threads} thread(s))");
         }
     }

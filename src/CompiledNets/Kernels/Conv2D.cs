@@ -501,6 +501,7 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
         bool padded = !s.Grid.InPlace, pooling = s.Pool.Output != null;
+        bool poolInLanes = pooling && s.Activation is Activation.None or Activation.ReLU;
         fixed (float* outputs = Scratch(ref t_patches, g.OutputSize))
         fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize + TO.Width) : null)
         fixed (float* example = pooling ? Scratch(ref t_example, g.OutputSize) : null)
@@ -517,6 +518,15 @@ public static unsafe class Conv2D
                     OutHeight = g.OutHeight, OutWidth = g.OutWidth, GridWidth = s.Grid.Width,
                 };
                 TO.FilterVectorForward(job);
+                if (poolInLanes)
+                {
+                    // Bias, ReLU and pooling with the filters still in the lanes; only the pooled outputs are transposed.
+                    ref Pooling p = ref s.Pool;
+                    int pooledPositions = p.OutHeight * p.OutWidth;
+                    TO.PoolFilterVectors(example, outputs, s.Bias, s.Activation == Activation.ReLU, filters, g.OutWidth, p.Size, p.Stride, p.OutHeight, p.OutWidth);
+                    Transpose.Run(example, filters, p.Output + (long)b * filters * pooledPositions, pooledPositions, pooledPositions, filters);
+                    continue;
+                }
                 Transpose.Run(outputs, filters, y, positions, positions, filters);
                 Finish<TO>(ref s, y, biasAdded: false);
                 if (pooling) PoolExample(ref s, b, y);

@@ -118,6 +118,43 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
         public void Run<TN>() where TN : ICount => Tile<TN, TV2>(Job, X, Weights, Output);
     }
 
+    /// <summary>
+    /// Bias (ReLU when <paramref name="relu"/>) and max pooling of one example's outputs [OH·OW, F] into
+    /// <paramref name="pooled"/> [PH·PW, F]: per window and vector of filters, the candidates in window order (row by row),
+    /// each replacing the maximum when greater or NaN, lane by lane; so no shuffle, and the same values as the bias,
+    /// activation and pooling of the filters' planes one after another.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Pool(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth, int size, int stride,
+        int pooledHeight, int pooledWidth)
+    {
+        int w = TS.Width;
+        for (int v = 0; v < filters; v += w)
+        {
+            TV b = TS.Load(bias + v);
+            for (int py = 0; py < pooledHeight; py++)
+                for (int px = 0; px < pooledWidth; px++)
+                {
+                    float* window = outputs + ((long)py * stride * outWidth + px * stride) * filters + v;
+                    TV max = Candidate(window, b, relu);
+                    for (int i = 0; i < size; i++)
+                        for (int j = i == 0 ? 1 : 0; j < size; j++)
+                        {
+                            TV z = Candidate(window + ((long)i * outWidth + j) * filters, b, relu);
+                            max = TS.ConditionalSelect(TS.Or(TS.GreaterThan(z, max), TS.IsNaN(z)), z, max);
+                        }
+                    TS.Store(pooled + (long)(py * pooledWidth + px) * filters + v, max);
+                }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Candidate(float* output, TV bias, bool relu)
+    {
+        TV z = TS.Add(TS.Load(output), bias);
+        return relu ? TS.Max(z, TS.Zero) : z;
+    }
+
     /// <summary>As a vector count, one vector of filters for the positions of two output rows (the b accumulators: the second row's).</summary>
     private readonly struct RowPair : ICount { public static int Value => 0; }
 
