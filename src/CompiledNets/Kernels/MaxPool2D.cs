@@ -151,6 +151,16 @@ public static unsafe class MaxPool2D
             Forward(level, y, at, x, planes, planes, height, width, size, stride, outHeight, outWidth);
     }
 
+    /// <summary><see cref="ForwardValues(SimdLevel, float*, float*, int, int, int, int, int, int, int)"/> over spans (for tests): <paramref name="input"/> may be overwritten.</summary>
+    internal static void ForwardValues(SimdLevel level, Span<float> output, Span<float> input, int planes, int height, int width, int size,
+        int stride, int outHeight, int outWidth)
+    {
+        KernelArguments.Length(output.Length, (long)planes * outHeight * outWidth, nameof(output));
+        KernelArguments.Length(input.Length, (long)planes * height * width, nameof(input));
+        fixed (float* y = output, x = input)
+            ForwardValues(level, y, x, planes, height, width, size, stride, outHeight, outWidth);
+    }
+
     /// <summary>Plane by plane; indices count from the start of the example (plane p is its channel p mod channels).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Planes(float* y, int* at, float* x, long planes, int channels, int height, int width, int size, int stride,
