@@ -8,7 +8,8 @@ namespace CompiledNets.Benchmarks;
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --dropout-family [rounds]</c> times the dropout family's train steps interleaved (a development aid);
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel (<c>-- --steps-lenet [threads]</c>
-/// the same for LeNet, <c>-- --infer-lenet</c> for the trained LeNet's inference of 128 images); <c>-- --infer</c> and
+/// the same for LeNet, <c>-- --infer-lenet</c> for the trained LeNet's inference of 128 images); <c>-- --lenet-vs-onnx
+/// [rounds]</c> times LeNet's Predict and ONNX Runtime interleaved in one process (a development aid); <c>-- --infer</c> and
 /// <c>-- --epochs</c> time inference and whole epochs with a Stopwatch (development aids, not the quoted numbers);
 /// <c>-- --check-onnx</c> checks ONNX Runtime's probabilities against <c>Predict</c>'s (exit code 1 if they differ) and
 /// <c>-- --write-onnx DIR</c> writes the two models it runs (reference.onnx, lenet.onnx) there,
@@ -44,6 +45,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--infer-lenet")
         {
             StepBreakdown.InferLeNet();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--lenet-vs-onnx")
+        {
+            LeNetVersusOnnx.Run(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30);
             return;
         }
         if (args.Length > 0 && args[0] == "--epochs")

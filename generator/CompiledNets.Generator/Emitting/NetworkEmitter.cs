@@ -95,6 +95,8 @@ internal static class NetworkEmitter
         w.Line("private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran");
         if (plan.BackwardUsesMasks)
             w.Line("private bool _training; // whether the last Forward sampled dropout masks");
+        if (plan.PredictFusesPools)
+            w.Line("private bool _predicted; // the last pass was Predict's, which keeps no convolution outputs before a pool and no winners");
         foreach (PlannedLayer layer in plan.Layers)
             layer.WriteFields(w);
         w.Line();
@@ -224,13 +226,18 @@ internal static class NetworkEmitter
         w.Line("/// masks; otherwise every unit is kept and inference scaling applies.");
         w.Line("/// </summary>");
         string signature = $"public {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training)";
-        if (plan.HasDropout)
+        string predicting = plan.PredictFusesPools ? ", predicting: false" : "";
+        if (plan.HasDropout || plan.PredictFusesPools)
         {
-            w.Line(signature + " => Forward(inputs, batchSize, training, sampleMasks: training);");
+            w.Line(signature + $" => Forward(inputs, batchSize, training{(plan.HasDropout ? ", sampleMasks: training" : "")}{predicting});");
             w.Line();
-            WriteMaskHooks(w, plan);
-            w.Line("/// <summary>Forward; with <paramref name=\"sampleMasks\"/> false, training uses the masks already in the mask buffers.</summary>");
-            signature = $"private {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training, bool sampleMasks)";
+            if (plan.HasDropout)
+                WriteMaskHooks(w, plan, predicting);
+            if (plan.HasDropout)
+                w.Line("/// <summary>Forward; with <paramref name=\"sampleMasks\"/> false, training uses the masks already in the mask buffers.</summary>");
+            if (plan.PredictFusesPools)
+                w.Line("/// <summary>Forward; <paramref name=\"predicting\"/> (Predict's pass, never training) pools each convolution's outputs as they are computed.</summary>");
+            signature = $"private {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training{(plan.HasDropout ? ", bool sampleMasks" : "")}{(plan.PredictFusesPools ? ", bool predicting" : "")})";
         }
         using (w.Open(signature))
         {
@@ -239,6 +246,8 @@ internal static class NetworkEmitter
             w.Line("_batchSize = batchSize;");
             if (plan.BackwardUsesMasks)
                 w.Line("_training = training;");
+            if (plan.PredictFusesPools)
+                w.Line("_predicted = predicting;");
             WriteParameterCheck(w);
             w.Line();
             w.Line($"var input = Rows({plan.Input.Field}, InputSize);");
@@ -255,7 +264,7 @@ internal static class NetworkEmitter
     /// Internal members that let tests (and cross-checks against other frameworks) run a training pass with
     /// masks they choose. Internal: visible in the assembly that declares the network, not to its users.
     /// </summary>
-    private static void WriteMaskHooks(CodeWriter w, NetworkPlan plan)
+    private static void WriteMaskHooks(CodeWriter w, NetworkPlan plan, string predicting)
     {
         var dropouts = plan.Masks;
 
@@ -274,7 +283,7 @@ internal static class NetworkEmitter
         w.AppendToLastLine(";");
         w.Line();
         w.Line("/// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>");
-        w.Line($"internal {ReadOnlySpan} ForwardWithCurrentMasks({ReadOnlySpan} inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);");
+        w.Line($"internal {ReadOnlySpan} ForwardWithCurrentMasks({ReadOnlySpan} inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false{predicting});");
         w.Line();
     }
 
@@ -401,6 +410,12 @@ internal static class NetworkEmitter
         {
             w.Line($"{Kernels}.Checks.ForwardDone(_batchSize);");
             WriteLabelChecks(w, plan, "_batchSize");
+            if (plan.PredictFusesPools)
+            {
+                w.Line("// Predict kept its inputs but not the convolutions' outputs before a pool, nor the winners: an inference");
+                w.Line("// Forward of those inputs writes them, so Backward after Predict is Backward after Forward(training: false).");
+                w.Line($"if (_predicted) Forward(Rows({plan.Input.Field}, InputSize), _batchSize, training: false);");
+            }
             w.Line("int batchSize = _batchSize;");
             WriteParameterCheck(w);
             w.Line();
@@ -452,7 +467,9 @@ internal static class NetworkEmitter
             w.Line($"{Kernels}.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), \"batchSize × InputSize\");");
             w.Line($"{Kernels}.Checks.Length(probabilities.Length, batchSize * OutputSize, nameof(probabilities), \"batchSize × OutputSize\");");
             w.Line();
-            w.Line("var outputs = Forward(inputs, batchSize, training: false);");
+            w.Line(plan.PredictFusesPools
+                ? $"var outputs = Forward(inputs, batchSize, training: false{(plan.HasDropout ? ", sampleMasks: false" : "")}, predicting: true);"
+                : "var outputs = Forward(inputs, batchSize, training: false);");
             w.Line(IsClassifier(plan)
                 ? $"{Kernels}.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);"
                 : "outputs.CopyTo(probabilities);");

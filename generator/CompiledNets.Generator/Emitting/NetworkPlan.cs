@@ -64,6 +64,12 @@ internal sealed class NetworkPlan
     /// <summary>Whether Backward passes through a mask (input dropout has no gradient to mask).</summary>
     public bool BackwardUsesMasks => Layers.Any(l => l.BackwardReadsMasks);
 
+    /// <summary>
+    /// Whether Predict takes its own path through Forward: a convolution followed by max pooling is then pooled as it is
+    /// computed (<see cref="Conv2DLayer.PooledBy"/>), keeping neither the convolution's outputs nor the winners.
+    /// </summary>
+    public bool PredictFusesPools => Layers.Any(l => l is Conv2DLayer { PooledBy: not null });
+
     /// <summary>Every float buffer, in forward order (masks and gradients included).</summary>
     public IEnumerable<Buffer> ActivationBuffers() => new[] { Input }.Concat(Layers.SelectMany(l => l.Buffers()));
 

@@ -152,12 +152,37 @@ internal sealed class Conv2DLayer : PlannedLayer
 
     private string Describe() => $"{InputShape} -> {OutputShape}, {Settings}, {Names.ActivationComment(Layer.Activation)}";
 
+    /// <summary>
+    /// The max pooling right after it, which Predict pools each example's outputs with as they are computed (one
+    /// kernel, <c>Conv2D.ForwardMaxPool</c>); null when the next layer is something else.
+    /// </summary>
+    public MaxPool2DLayer? PooledBy => Next as MaxPool2DLayer;
+
     public override void WriteForward(CodeWriter w)
     {
+        string forward = $"{Names.Kernels}.Conv2D.Forward({Values.Name}, {Source.Name}, {Prefix}Weights, {Prefix}Bias, batchSize, {Geometry}, {Names.Activation(Layer.Activation)}, threads: _threads);";
         w.Line();
         w.Line($"// {Title}: {Describe()}");
+        if (PooledBy is not { } pool)
+        {
+            w.Line($"var {Values.Name} = Rows({Values.Field}, {Values.Width});");
+            w.Line(forward);
+            return;
+        }
+        w.Line(pool.Header);
         w.Line($"var {Values.Name} = Rows({Values.Field}, {Values.Width});");
-        w.Line($"{Names.Kernels}.Conv2D.Forward({Values.Name}, {Source.Name}, {Prefix}Weights, {Prefix}Bias, batchSize, {Geometry}, {Names.Activation(Layer.Activation)}, threads: _threads);");
+        w.Line($"var {pool.Values.Name} = Rows({pool.Values.Field}, {pool.Values.Width});");
+        using (w.Open("if (predicting)"))
+        {
+            w.Line($"// Predict: each example's outputs pooled while in cache; neither they nor the winners are kept (see Backward)");
+            w.Line($"{Names.Kernels}.Conv2D.ForwardMaxPool({pool.Values.Name}, {Source.Name}, {Prefix}Weights, {Prefix}Bias, batchSize, {Geometry}, {Names.Activation(Layer.Activation)}, " +
+                $"poolSize: {pool.Layer.Size}, poolStride: {pool.Layer.Stride}, threads: _threads);");
+        }
+        using (w.Open("else"))
+        {
+            w.Line(forward);
+            w.Line(pool.ForwardCall);
+        }
     }
 
     public override void WriteBackward(CodeWriter w)

@@ -83,13 +83,24 @@ internal sealed class MaxPool2DLayer : PlannedLayer
 
     private string Sizes => $"batchSize, channels: {InputShape.Channels}, height: {InputShape.Height}, width: {InputShape.Width}";
 
+    /// <summary>Whether the convolution before it writes its forward code, pooling inside Predict (see <see cref="Conv2DLayer.PooledBy"/>).</summary>
+    public bool FusedWithConvolution => Previous is Conv2DLayer { PooledBy: not null } convolution && convolution.PooledBy == this;
+
+    /// <summary>The comment that heads its forward code.</summary>
+    public string Header => $"// {Title}: {InputShape} -> {OutputShape}, {Settings}";
+
+    /// <summary>The forward call, recording the winners for Backward.</summary>
+    public string ForwardCall =>
+        $"{Names.Kernels}.MaxPool2D.Forward({Values.Name}, Indices({Winners.Field}, {Winners.Width}), {Source.Name}, {Sizes}, " +
+        $"size: {Layer.Size}, stride: {Layer.Stride}, outHeight: {OutputShape.Height}, outWidth: {OutputShape.Width});";
+
     public override void WriteForward(CodeWriter w)
     {
+        if (FusedWithConvolution) return;
         w.Line();
-        w.Line($"// {Title}: {InputShape} -> {OutputShape}, {Settings}");
+        w.Line(Header);
         w.Line($"var {Values.Name} = Rows({Values.Field}, {Values.Width});");
-        w.Line($"{Names.Kernels}.MaxPool2D.Forward({Values.Name}, Indices({Winners.Field}, {Winners.Width}), {Source.Name}, {Sizes}, " +
-            $"size: {Layer.Size}, stride: {Layer.Stride}, outHeight: {OutputShape.Height}, outWidth: {OutputShape.Width});");
+        w.Line(ForwardCall);
     }
 
     public override void WriteBackward(CodeWriter w)

@@ -64,6 +64,7 @@ public static unsafe class Conv2D
     [ThreadStatic] private static float[]? t_product;
     [ThreadStatic] private static float[]? t_shared;
     [ThreadStatic] private static int[]? t_offsets;
+    [ThreadStatic] private static float[]? t_example;
 
     /// <summary><c>output = activation(convolution(input, weights) + bias)</c>.</summary>
     /// <param name="output">[batch, F, OH, OW].</param>
@@ -79,6 +80,28 @@ public static unsafe class Conv2D
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
         int batch, Conv2DGeometry geometry, Activation activation = Activation.None, int threads = 1)
         => Forward(Simd.Level, output, input, weights, bias, batch, geometry, activation, threads);
+
+    /// <summary>
+    /// Inference: <c>pooled = maxpool(activation(convolution(input, weights) + bias))</c>, each example's convolution
+    /// pooled while it is in cache and never stored. The values equal those of <see cref="Forward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, Activation, int)"/>
+    /// followed by <see cref="MaxPool2D.Forward(Span{float}, Span{int}, ReadOnlySpan{float}, int, int, int, int, int, int, int, int)"/>,
+    /// bit for bit; no winners are recorded, so there is nothing for a backward pass to read.
+    /// </summary>
+    /// <param name="pooled">[batch, F, PH, PW]: PH = (OH − poolSize) / poolStride + 1, PW likewise.</param>
+    /// <param name="input">[batch, C, H, W].</param>
+    /// <param name="weights">[F, C, k, k].</param>
+    /// <param name="bias">[F].</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="activation">Applied to each convolution output before pooling.</param>
+    /// <param name="poolSize">Rows and columns of each pooling window.</param>
+    /// <param name="poolStride">Step between pooling windows.</param>
+    /// <param name="threads">Threads to split the examples between (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or the pooling window is larger than the convolution's output.</exception>
+    public static void ForwardMaxPool(Span<float> pooled, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        int batch, Conv2DGeometry geometry, Activation activation, int poolSize, int poolStride, int threads = 1)
+        => ForwardMaxPool(Simd.Level, pooled, input, weights, bias, batch, geometry, activation, poolSize, poolStride, threads);
 
     /// <summary>
     /// <c>dWeights = Σ_b dOutput_b ⋆ input_b</c> and <c>dBias = Σ_b Σ_positions dOutput_b</c>, overwriting both.
@@ -135,6 +158,44 @@ public static unsafe class Conv2D
     {
         CheckShape(batch, geometry, threads);
         KernelArguments.Length(output.Length, (long)batch * geometry.OutputSize, nameof(output));
+        fixed (float* y = output)
+            Forward(level, y, default, input, weights, bias, batch, geometry, activation, threads);
+    }
+
+    /// <summary><see cref="ForwardMaxPool(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, Activation, int, int, int)"/> at a chosen vector level.</summary>
+    internal static void ForwardMaxPool(SimdLevel level, Span<float> pooled, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, int batch, Conv2DGeometry geometry, Activation activation, int poolSize, int poolStride, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Positive(poolSize, nameof(poolSize));
+        KernelArguments.Positive(poolStride, nameof(poolStride));
+        if (poolSize > geometry.OutHeight || poolSize > geometry.OutWidth)
+            throw new ArgumentOutOfRangeException(nameof(poolSize), poolSize, $"The window is larger than the convolution's {geometry.OutHeight}×{geometry.OutWidth} output.");
+        var pool = new Pooling
+        {
+            Size = poolSize, Stride = poolStride,
+            OutHeight = (geometry.OutHeight - poolSize) / poolStride + 1, OutWidth = (geometry.OutWidth - poolSize) / poolStride + 1,
+        };
+        KernelArguments.Length(pooled.Length, (long)batch * geometry.Filters * pool.OutHeight * pool.OutWidth, nameof(pooled));
+        fixed (float* y = pooled)
+        {
+            pool.Output = y;
+            Forward(level, null, pool, input, weights, bias, batch, geometry, activation, threads);
+        }
+    }
+
+    /// <summary>Max pooling after the convolution (<see cref="Output"/> null: none), for <see cref="ForwardMaxPool(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, Activation, int, int, int)"/>.</summary>
+    private struct Pooling
+    {
+        /// <summary>[batch, F, OutHeight, OutWidth].</summary>
+        public float* Output;
+        public int Size, Stride, OutHeight, OutWidth;
+    }
+
+    /// <summary>The forward pass into <paramref name="y"/> [batch, F, OH, OW], or, with <paramref name="pool"/>, pooled into its output.</summary>
+    private static void Forward(SimdLevel level, float* y, Pooling pool, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, int batch, Conv2DGeometry geometry, Activation activation, int threads)
+    {
         KernelArguments.Length(input.Length, (long)batch * geometry.InputSize, nameof(input));
         KernelArguments.Length(weights.Length, geometry.WeightCount, nameof(weights));
         KernelArguments.Length(bias.Length, geometry.Filters, nameof(bias));
@@ -145,14 +206,14 @@ public static unsafe class Conv2D
         var grid = onGrid ? new GridShape(geometry) : default;
         int span = method == Method.Grid ? grid.OffsetSpan(geometry) : 0;
         long shared = method == Method.Grid ? (long)geometry.Filters * span : method == Method.FilterVectors ? geometry.WeightCount : 0;
-        fixed (float* y = output, x = input, w = weights, b = bias)
+        fixed (float* x = input, w = weights, b = bias)
         fixed (float* spread = shared > 0 ? Scratch(ref t_shared, shared) : null)
         fixed (int* offsets = onGrid ? Offsets(geometry.PatchSize) : null)
         {
             var state = new State
             {
                 Output = y, Input = x, Weights = w, Bias = b, Batch = batch, Geometry = geometry, Activation = activation,
-                Level = level, Method = method, Grid = grid, Offsets = offsets,
+                Level = level, Method = method, Grid = grid, Offsets = offsets, Pool = pool,
             };
             if (onGrid) grid.Offsets(offsets, geometry);
             if (method == Method.FilterVectors)
@@ -283,6 +344,8 @@ public static unsafe class Conv2D
         public SimdLevel Level;
         public Method Method;
         public bool SkipZeros;
+        /// <summary>Forward: pooling after the convolution (when its output is set; <see cref="Output"/> is then unused).</summary>
+        public Pooling Pool;
     }
 
     /// <summary>Runs <paramref name="body"/> over the examples, split into parts between threads when there is enough work.</summary>
@@ -364,13 +427,15 @@ public static unsafe class Conv2D
         bool onGrid = s.Method == Method.Grid, padded = onGrid && !s.Grid.InPlace, pointwise = s.Method == Method.Pointwise;
         // On the grid: the product [F, grid positions] before it is gathered; otherwise: the patch matrix.
         long scratch = onGrid ? (long)filters * s.Grid.Positions : pointwise ? 0 : (long)patch * positions;
+        bool pooling = s.Pool.Output != null;
         fixed (float* buffer = scratch > 0 ? Scratch(ref t_patches, scratch) : null)
         fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize + TO.Width) : null)
+        fixed (float* example = pooling ? Scratch(ref t_example, g.OutputSize) : null)
         {
             for (int b = first; b < last; b++)
             {
                 float* x = s.Input + (long)b * g.InputSize;
-                float* y = s.Output + (long)b * g.OutputSize;
+                float* y = pooling ? example : s.Output + (long)b * g.OutputSize;
                 GemmJob job;
                 if (onGrid)
                 {
@@ -401,8 +466,18 @@ public static unsafe class Conv2D
                 Gemm.RunRows(ref job, 0, filters);
                 if (onGrid) Conv2DGrid.Gather<TO>(y, buffer, s.Bias, s.Activation == Activation.ReLU, g, s.Grid);
                 Finish<TO>(ref s, y, biasAdded: onGrid);
+                if (pooling) PoolExample(ref s, b, y);
             }
         }
+    }
+
+    /// <summary>Max pooling of example <paramref name="b"/>'s outputs <paramref name="y"/> [F, OH, OW] (a buffer of the thread, overwritten) into its rows of the pooled output.</summary>
+    private static void PoolExample(ref State s, int b, float* y)
+    {
+        Conv2DGeometry g = s.Geometry;
+        ref Pooling p = ref s.Pool;
+        long size = (long)g.Filters * p.OutHeight * p.OutWidth;
+        MaxPool2D.ForwardValues(s.Level, p.Output + b * size, y, g.Filters, g.OutHeight, g.OutWidth, p.Size, p.Stride, p.OutHeight, p.OutWidth);
     }
 
     /// <summary>Bias (unless already added) and activation on one example's outputs [F, OH·OW].</summary>
@@ -425,14 +500,16 @@ public static unsafe class Conv2D
     {
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
-        bool padded = !s.Grid.InPlace;
+        bool padded = !s.Grid.InPlace, pooling = s.Pool.Output != null;
+        bool poolInLanes = pooling && s.Activation is Activation.None or Activation.ReLU;
         fixed (float* outputs = Scratch(ref t_patches, g.OutputSize))
         fixed (float* pad = padded ? Scratch(ref t_padded, (long)g.Channels * s.Grid.PlaneSize + TO.Width) : null)
+        fixed (float* example = pooling ? Scratch(ref t_example, g.OutputSize) : null)
         {
             for (int b = first; b < last; b++)
             {
                 float* x = s.Input + (long)b * g.InputSize;
-                float* y = s.Output + (long)b * g.OutputSize;
+                float* y = pooling ? example : s.Output + (long)b * g.OutputSize;
                 if (padded) Conv2DGrid.Pad<TO>(pad, x, g, s.Grid);
                 var job = new FilterVectorJob
                 {
@@ -441,8 +518,18 @@ public static unsafe class Conv2D
                     OutHeight = g.OutHeight, OutWidth = g.OutWidth, GridWidth = s.Grid.Width,
                 };
                 TO.FilterVectorForward(job);
+                if (poolInLanes)
+                {
+                    // Bias, ReLU and pooling with the filters still in the lanes; only the pooled outputs are transposed.
+                    ref Pooling p = ref s.Pool;
+                    int pooledPositions = p.OutHeight * p.OutWidth;
+                    TO.PoolFilterVectors(example, outputs, s.Bias, s.Activation == Activation.ReLU, filters, g.OutWidth, p.Size, p.Stride, p.OutHeight, p.OutWidth);
+                    Transpose.Run(example, filters, p.Output + (long)b * filters * pooledPositions, pooledPositions, pooledPositions, filters);
+                    continue;
+                }
                 Transpose.Run(outputs, filters, y, positions, positions, filters);
                 Finish<TO>(ref s, y, biasAdded: false);
+                if (pooling) PoolExample(ref s, b, y);
             }
         }
     }

@@ -65,7 +65,24 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
     public static void Forward(in FilterVectorJob job)
     {
         int w = TS.Width, vectors = job.Filters / w;
-        for (int oy = 0; oy < job.OutHeight; oy++)
+        // One vector of filters with 32 registers: two output rows at a time, 16 accumulators (8 hide the multiply-add
+        // latency only just, and each weight vector loaded then serves twice the positions).
+        bool rowPairs = vectors == 1 && TS.Registers >= 32;
+        int oy = 0;
+        for (; rowPairs && oy + 2 <= job.OutHeight; oy += 2)
+        {
+            for (int ox = 0; ox < job.OutWidth; ox += 8)
+            {
+                int n = System.Math.Min(8, job.OutWidth - ox);
+                var tile = new Positions<RowPair>
+                {
+                    Job = job, X = job.Input + oy * job.GridWidth + ox, Weights = job.Weights,
+                    Output = job.Output + (long)(oy * job.OutWidth + ox) * job.Filters,
+                };
+                Counts.Run(n, ref tile);
+            }
+        }
+        for (; oy < job.OutHeight; oy++)
         {
             for (int v = 0; v < vectors; v += 2)
             {
@@ -101,7 +118,50 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
         public void Run<TN>() where TN : ICount => Tile<TN, TV2>(Job, X, Weights, Output);
     }
 
-    /// <summary><typeparamref name="TN"/> positions × <typeparamref name="TV2"/> vectors of filters.</summary>
+    /// <summary>
+    /// Bias (ReLU when <paramref name="relu"/>) and max pooling of one example's outputs [OH·OW, F] into
+    /// <paramref name="pooled"/> [PH·PW, F]: per window and vector of filters, the candidates in window order (row by row),
+    /// each replacing the maximum when greater or NaN, lane by lane; so no shuffle, and the same values as the bias,
+    /// activation and pooling of the filters' planes one after another.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Pool(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth, int size, int stride,
+        int pooledHeight, int pooledWidth)
+    {
+        int w = TS.Width;
+        for (int v = 0; v < filters; v += w)
+        {
+            TV b = TS.Load(bias + v);
+            for (int py = 0; py < pooledHeight; py++)
+                for (int px = 0; px < pooledWidth; px++)
+                {
+                    float* window = outputs + ((long)py * stride * outWidth + px * stride) * filters + v;
+                    TV max = Candidate(window, b, relu);
+                    for (int i = 0; i < size; i++)
+                        for (int j = i == 0 ? 1 : 0; j < size; j++)
+                        {
+                            TV z = Candidate(window + ((long)i * outWidth + j) * filters, b, relu);
+                            max = TS.ConditionalSelect(TS.Or(TS.GreaterThan(z, max), TS.IsNaN(z)), z, max);
+                        }
+                    TS.Store(pooled + (long)(py * pooledWidth + px) * filters + v, max);
+                }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Candidate(float* output, TV bias, bool relu)
+    {
+        TV z = TS.Add(TS.Load(output), bias);
+        return relu ? TS.Max(z, TS.Zero) : z;
+    }
+
+    /// <summary>As a vector count, one vector of filters for the positions of two output rows (the b accumulators: the second row's).</summary>
+    private readonly struct RowPair : ICount { public static int Value => 0; }
+
+    /// <summary>
+    /// <typeparamref name="TN"/> positions × <typeparamref name="TV2"/> vectors of filters; with <see cref="RowPair"/>, one
+    /// vector of filters for <typeparamref name="TN"/> positions of this output row and the same ones of the next.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TN, TV2>(in FilterVectorJob job, float* x, float* weights, float* output) where TN : ICount where TV2 : ICount
     {
@@ -110,6 +170,27 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
         TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
         TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero, b4 = TS.Zero, b5 = TS.Zero, b6 = TS.Zero, b7 = TS.Zero;
         int* offsets = job.Offsets;
+        if (TV2.Value == RowPair.Value)
+        {
+            nint below = job.GridWidth;
+            for (int t = 0; t < job.Terms; t++)
+            {
+                float* xp = x + offsets[t];
+                TV w0 = TS.Load(weights + t * filters);
+                RowPairStep<TN>(xp, xp + below, w0, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3,
+                    ref a4, ref b4, ref a5, ref b5, ref a6, ref b6, ref a7, ref b7);
+            }
+            float* next = output + job.OutWidth * filters;
+            StorePair(output, a0, b0, next);
+            if (TN.Value > 1) StorePair(output + filters, a1, b1, next + filters);
+            if (TN.Value > 2) StorePair(output + 2 * filters, a2, b2, next + 2 * filters);
+            if (TN.Value > 3) StorePair(output + 3 * filters, a3, b3, next + 3 * filters);
+            if (TN.Value > 4) StorePair(output + 4 * filters, a4, b4, next + 4 * filters);
+            if (TN.Value > 5) StorePair(output + 5 * filters, a5, b5, next + 5 * filters);
+            if (TN.Value > 6) StorePair(output + 6 * filters, a6, b6, next + 6 * filters);
+            if (TN.Value > 7) StorePair(output + 7 * filters, a7, b7, next + 7 * filters);
+            return;
+        }
         for (int t = 0; t < job.Terms; t++)
         {
             float* xp = x + offsets[t];
@@ -142,11 +223,34 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
         if (TV2.Value == 2) b = TS.MultiplyAdd(x, w1, b);
     }
 
+    /// <summary>One weight vector against <typeparamref name="TN"/> inputs of a row (<paramref name="x"/>) and of the row below (<paramref name="y"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowPairStep<TN>(float* x, float* y, TV w0, ref TV a0, ref TV b0, ref TV a1, ref TV b1, ref TV a2, ref TV b2,
+        ref TV a3, ref TV b3, ref TV a4, ref TV b4, ref TV a5, ref TV b5, ref TV a6, ref TV b6, ref TV a7, ref TV b7) where TN : ICount
+    {
+        a0 = TS.MultiplyAdd(TS.Broadcast(x), w0, a0); b0 = TS.MultiplyAdd(TS.Broadcast(y), w0, b0);
+        if (TN.Value > 1) { a1 = TS.MultiplyAdd(TS.Broadcast(x + 1), w0, a1); b1 = TS.MultiplyAdd(TS.Broadcast(y + 1), w0, b1); }
+        if (TN.Value > 2) { a2 = TS.MultiplyAdd(TS.Broadcast(x + 2), w0, a2); b2 = TS.MultiplyAdd(TS.Broadcast(y + 2), w0, b2); }
+        if (TN.Value > 3) { a3 = TS.MultiplyAdd(TS.Broadcast(x + 3), w0, a3); b3 = TS.MultiplyAdd(TS.Broadcast(y + 3), w0, b3); }
+        if (TN.Value > 4) { a4 = TS.MultiplyAdd(TS.Broadcast(x + 4), w0, a4); b4 = TS.MultiplyAdd(TS.Broadcast(y + 4), w0, b4); }
+        if (TN.Value > 5) { a5 = TS.MultiplyAdd(TS.Broadcast(x + 5), w0, a5); b5 = TS.MultiplyAdd(TS.Broadcast(y + 5), w0, b5); }
+        if (TN.Value > 6) { a6 = TS.MultiplyAdd(TS.Broadcast(x + 6), w0, a6); b6 = TS.MultiplyAdd(TS.Broadcast(y + 6), w0, b6); }
+        if (TN.Value > 7) { a7 = TS.MultiplyAdd(TS.Broadcast(x + 7), w0, a7); b7 = TS.MultiplyAdd(TS.Broadcast(y + 7), w0, b7); }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TV2>(float* output, TV a, TV b) where TV2 : ICount
     {
         TS.Store(output, a);
         if (TV2.Value == 2) TS.Store(output + TS.Width, b);
+    }
+
+    /// <summary>A row pair's sums for one position: <paramref name="a"/> at <paramref name="output"/>, <paramref name="b"/> at <paramref name="below"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair(float* output, TV a, TV b, float* below)
+    {
+        TS.Store(output, a);
+        TS.Store(below, b);
     }
 }
 

@@ -32,6 +32,12 @@ internal unsafe interface IImageOps
     /// <summary>A stride-1 convolution's weight gradient over a chunk of examples, the filters in the lanes: see <see cref="ConvFilterVectorGradient{TV, TS}"/>.</summary>
     static abstract void FilterVectorGradient(in FilterVectorGradientJob job);
     /// <summary>
+    /// Bias (and ReLU) and max pooling of one example's outputs with the filters in the lanes, [OH·OW, F] →
+    /// [PH·PW, F]: each window read row by row, a value replacing the maximum when greater or NaN (as <see cref="MaxPool2D"/>).
+    /// </summary>
+    static abstract void PoolFilterVectors(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth,
+        int size, int stride, int pooledHeight, int pooledWidth);
+    /// <summary>
     /// <c>destination[q] = Σ_t rows[t · rowLength + q − shifts[t]]</c> for q &lt; count, the terms added in order: the rows
     /// of a product, each shifted by its own offset, summed. Every row must be readable from <c>−shifts[t]</c> to
     /// <c>count − shifts[t] + Width − 1</c>.
@@ -53,6 +59,10 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job) => ConvFilterVectorGradient<TV, TS>.Run(job);
+
+    public static void PoolFilterVectors(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth,
+        int size, int stride, int pooledHeight, int pooledWidth)
+        => ConvFilterVectors<TV, TS>.Pool(pooled, outputs, bias, relu, filters, outWidth, size, stride, pooledHeight, pooledWidth);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -237,6 +247,25 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static void Multiply(float* destination, float* source, int count, float factor)
     {
         for (int i = 0; i < count; i++) destination[i] = source[i] * factor;
+    }
+
+    public static void PoolFilterVectors(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth,
+        int size, int stride, int pooledHeight, int pooledWidth)
+    {
+        for (int py = 0; py < pooledHeight; py++)
+            for (int px = 0; px < pooledWidth; px++)
+                for (int f = 0; f < filters; f++)
+                {
+                    float max = 0;
+                    for (int i = 0; i < size; i++)
+                        for (int j = 0; j < size; j++)
+                        {
+                            float z = outputs[((py * stride + i) * outWidth + px * stride + j) * filters + f] + bias[f];
+                            if (relu) z = System.Math.Max(z, 0f);
+                            if ((i | j) == 0 || z > max || float.IsNaN(z)) max = z;
+                        }
+                    pooled[(py * pooledWidth + px) * filters + f] = max;
+                }
     }
 
     public static void AddBias(float* row, int count, float bias, bool relu) => CopyAddBias(row, row, count, bias, relu);

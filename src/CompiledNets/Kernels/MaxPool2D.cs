@@ -107,23 +107,58 @@ public static unsafe class MaxPool2D
         KernelArguments.Length(output.Length, planes * outHeight * outWidth, nameof(output));
         KernelArguments.Length(argmax.Length, planes * outHeight * outWidth, nameof(argmax));
         KernelArguments.Length(input.Length, planes * height * width, nameof(input));
-        bool vector = size == 2 && stride == 2 && level != SimdLevel.Scalar;
         fixed (float* y = output, x = input)
         fixed (int* at = argmax)
+            Forward(level, y, at, x, planes, channels, height, width, size, stride, outHeight, outWidth);
+    }
+
+    /// <summary>The forward pass over checked pointers: <paramref name="planes"/> planes, channel = plane mod <paramref name="channels"/>.</summary>
+    private static void Forward(SimdLevel level, float* y, int* at, float* x, long planes, int channels, int height, int width,
+        int size, int stride, int outHeight, int outWidth)
+    {
+        bool vector = size == 2 && stride == 2 && level != SimdLevel.Scalar;
+        if (vector && MaxPool2DTiles.Applies(level, height, width, outHeight, outWidth))
         {
-            if (vector && MaxPool2DTiles.Applies(level, height, width, outHeight, outWidth))
-            {
-                MaxPool2DTiles.Forward(level, y, at, x, planes, channels, outHeight, outWidth);
-                return;
-            }
-            if (vector && height == 2 * outHeight)
-            {
-                // Every row is read: the whole batch is one plane of row pairs.
-                Pairs(y, at, x, 0, width, planes * outHeight, outWidth, channels * outHeight);
-                return;
-            }
-            Planes(y, at, x, planes, channels, height, width, size, stride, outHeight, outWidth, vector);
+            MaxPool2DTiles.Forward<MaxPool2DTiles.WithWinners>(level, y, at, x, planes, channels, outHeight, outWidth);
+            return;
         }
+        if (vector && height == 2 * outHeight)
+        {
+            // Every row is read: the whole batch is one plane of row pairs.
+            Pairs(y, at, x, 0, width, planes * outHeight, outWidth, channels * outHeight);
+            return;
+        }
+        Planes(y, at, x, planes, channels, height, width, size, stride, outHeight, outWidth, vector);
+    }
+
+    [ThreadStatic] private static int[]? t_winners;
+
+    /// <summary>
+    /// The maxima alone, for inference: <paramref name="y"/> [planes, outHeight, outWidth] from <paramref name="x"/>
+    /// [planes, height, width], which may be overwritten; the same values as <see cref="Forward(SimdLevel, float*, int*, float*, long, int, int, int, int, int, int, int)"/>
+    /// writes (the same rule, in the same order). Where the full-width tiles apply there are no winners and no other
+    /// buffer; elsewhere the winners go to a buffer of the thread and are dropped. Sizes are the caller's to check.
+    /// </summary>
+    internal static void ForwardValues(SimdLevel level, float* y, float* x, int planes, int height, int width, int size, int stride,
+        int outHeight, int outWidth)
+    {
+        if (size == 2 && stride == 2 && level != SimdLevel.Scalar && MaxPool2DTiles.Applies(level, height, width, outHeight, outWidth))
+        {
+            MaxPool2DTiles.ForwardValuesInPlace(level, y, x, planes, outHeight, outWidth);
+            return;
+        }
+        fixed (int* at = ThreadBuffers.Ints(ref t_winners, (long)planes * outHeight * outWidth, 256))
+            Forward(level, y, at, x, planes, planes, height, width, size, stride, outHeight, outWidth);
+    }
+
+    /// <summary><see cref="ForwardValues(SimdLevel, float*, float*, int, int, int, int, int, int, int)"/> over spans (for tests): <paramref name="input"/> may be overwritten.</summary>
+    internal static void ForwardValues(SimdLevel level, Span<float> output, Span<float> input, int planes, int height, int width, int size,
+        int stride, int outHeight, int outWidth)
+    {
+        KernelArguments.Length(output.Length, (long)planes * outHeight * outWidth, nameof(output));
+        KernelArguments.Length(input.Length, (long)planes * height * width, nameof(input));
+        fixed (float* y = output, x = input)
+            ForwardValues(level, y, x, planes, height, width, size, stride, outHeight, outWidth);
     }
 
     /// <summary>Plane by plane; indices count from the start of the example (plane p is its channel p mod channels).</summary>

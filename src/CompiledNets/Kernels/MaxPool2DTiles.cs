@@ -40,12 +40,19 @@ internal static unsafe class MaxPool2DTiles
             _ => false,
         };
 
+    /// <summary>Whether a pass records the winners (a type, so that a pass without them compiles without their stores).</summary>
+    public interface IWinners { static abstract bool Record { get; } }
+    public readonly struct WithWinners : IWinners { public static bool Record => true; }
+    public readonly struct NoWinners : IWinners { public static bool Record => false; }
+
     /// <summary>
     /// Pools <paramref name="planes"/> planes of [2·outHeight, 2·outWidth] into [outHeight, outWidth] each, writing each
-    /// maximum to <paramref name="y"/> and its index within the example's input (channel, row, column) to <paramref name="at"/>.
+    /// maximum to <paramref name="y"/> and, with <see cref="WithWinners"/>, its index within the example's input (channel,
+    /// row, column) to <paramref name="at"/> (unused with <see cref="NoWinners"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(SimdLevel level, float* y, int* at, float* x, long planes, int channels, int outHeight, int outWidth)
+    public static void Forward<TW>(SimdLevel level, float* y, int* at, float* x, long planes, int channels, int outHeight, int outWidth)
+        where TW : IWinners
     {
         float* pairs = stackalloc float[ChunkPairs];
         int* columns = stackalloc int[ChunkPairs];
@@ -57,20 +64,37 @@ internal static unsafe class MaxPool2DTiles
         for (long first = 0; first < rows; first += chunkRows)
         {
             int count = (int)Math.Min(chunkRows, rows - first);
-            Pairs(level, pairs, columns, x + first * 2 * width, count * width);
+            Pairs<TW>(level, pairs, columns, x + first * 2 * width, count * width);
             float* output = y + first * outWidth;
-            int* index = at + first * outWidth;
-            for (int r = 0; r < count; r++, output += outWidth, index += outWidth)
+            int* index = TW.Record ? at + first * outWidth : null;
+            for (int r = 0; r < count; r++, output += outWidth, index += TW.Record ? outWidth : 0)
             {
                 // The window row's first input within its example is at channel and row 2·inExample, column 0.
-                Rows(level, output, index, pairs + 2 * r * outWidth, columns + 2 * r * outWidth, outWidth, 2 * inExample * width, width);
+                Rows<TW>(level, output, index, pairs + 2 * r * outWidth, columns + 2 * r * outWidth, outWidth, 2 * inExample * width, width);
                 if (++inExample == rowsPerExample) inExample = 0;
             }
         }
     }
 
-    /// <summary>For each i &lt; n: the greater of x[2i] and x[2i + 1] (the right one when greater or NaN), and 1 where it was the right one.</summary>
-    private static void Pairs(SimdLevel level, float* pairs, int* columns, float* x, int n)
+    /// <summary>
+    /// The maxima alone, as <see cref="Forward{TW}"/> computes them, from <paramref name="x"/> [planes, 2·outHeight,
+    /// 2·outWidth], which it overwrites: the pair maxima go to its front (each written behind what has been read), so no
+    /// other buffer is needed, then each output row takes the greater of its two rows of pairs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardValuesInPlace(SimdLevel level, float* y, float* x, long planes, int outHeight, int outWidth)
+    {
+        long rows = planes * outHeight;
+        Pairs<NoWinners>(level, x, null, x, checked((int)(rows * 2 * outWidth)));
+        for (long r = 0; r < rows; r++)
+            Rows<NoWinners>(level, y + r * outWidth, null, x + 2 * r * outWidth, null, outWidth, 0, 0);
+    }
+
+    /// <summary>
+    /// For each i &lt; n: the greater of x[2i] and x[2i + 1] (the right one when greater or NaN), and 1 where it was the
+    /// right one. <paramref name="pairs"/> may be <paramref name="x"/>: each vector is stored after the ones it replaces were loaded.
+    /// </summary>
+    private static void Pairs<TW>(SimdLevel level, float* pairs, int* columns, float* x, int n) where TW : IWinners
     {
         int i = 0;
         if (level == SimdLevel.Vector512)
@@ -83,7 +107,7 @@ internal static unsafe class MaxPool2DTiles
                 Vector512<float> left = Avx512F.PermuteVar16x32x2(a, evens, b), right = Avx512F.PermuteVar16x32x2(a, odds, b);
                 Vector512<float> take = Vector512.GreaterThan(right, left) | ~Vector512.Equals(right, right);
                 Vector512.ConditionalSelect(take, right, left).Store(pairs + i);
-                (take.AsInt32() & Vector512<int>.One).Store(columns + i);
+                if (TW.Record) (take.AsInt32() & Vector512<int>.One).Store(columns + i);
             }
         }
         else if (level == SimdLevel.Vector256)
@@ -96,7 +120,7 @@ internal static unsafe class MaxPool2DTiles
                 Vector256<float> right = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
                 Vector256<float> take = Vector256.GreaterThan(right, left) | ~Vector256.Equals(right, right);
                 Vector256.ConditionalSelect(take, right, left).Store(pairs + i);
-                (take.AsInt32() & Vector256<int>.One).Store(columns + i);
+                if (TW.Record) (take.AsInt32() & Vector256<int>.One).Store(columns + i);
             }
         }
         else
@@ -111,7 +135,7 @@ internal static unsafe class MaxPool2DTiles
                     (left, right) = (Sse.Shuffle(a, b, 0b10_00_10_00), Sse.Shuffle(a, b, 0b11_01_11_01));
                 Vector128<float> take = Vector128.GreaterThan(right, left) | ~Vector128.Equals(right, right);
                 Vector128.ConditionalSelect(take, right, left).Store(pairs + i);
-                (take.AsInt32() & Vector128<int>.One).Store(columns + i);
+                if (TW.Record) (take.AsInt32() & Vector128<int>.One).Store(columns + i);
             }
         }
         for (; i < n; i++)
@@ -119,7 +143,7 @@ internal static unsafe class MaxPool2DTiles
             float left = x[2 * i], right = x[2 * i + 1];
             bool take = right > left || float.IsNaN(right);
             pairs[i] = take ? right : left;
-            columns[i] = take ? 1 : 0;
+            if (TW.Record) columns[i] = take ? 1 : 0;
         }
     }
 
@@ -129,7 +153,8 @@ internal static unsafe class MaxPool2DTiles
     /// a vector that overlaps the one before (writing the same outputs again).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows(SimdLevel level, float* y, int* at, float* top, int* topColumns, int outWidth, int origin, int width)
+    private static void Rows<TW>(SimdLevel level, float* y, int* at, float* top, int* topColumns, int outWidth, int origin, int width)
+        where TW : IWinners
     {
         float* bottom = top + outWidth;
         int* bottomColumns = topColumns + outWidth;
@@ -142,9 +167,12 @@ internal static unsafe class MaxPool2DTiles
                 Vector512<float> t = Vector512.Load(top + ox), b = Vector512.Load(bottom + ox);
                 Vector512<float> take = Vector512.GreaterThan(b, t) | ~Vector512.Equals(b, b);
                 Vector512.ConditionalSelect(take, b, t).Store(y + ox);
-                Vector512<int> column = Vector512.ConditionalSelect(take.AsInt32(),
-                    Vector512.Load(bottomColumns + ox) + Vector512.Create(width), Vector512.Load(topColumns + ox));
-                (column + lanes + Vector512.Create(origin + 2 * ox)).Store(at + ox);
+                if (TW.Record)
+                {
+                    Vector512<int> column = Vector512.ConditionalSelect(take.AsInt32(),
+                        Vector512.Load(bottomColumns + ox) + Vector512.Create(width), Vector512.Load(topColumns + ox));
+                    (column + lanes + Vector512.Create(origin + 2 * ox)).Store(at + ox);
+                }
                 if (ox == outWidth - 16) return;
             }
         }
@@ -157,9 +185,12 @@ internal static unsafe class MaxPool2DTiles
                 Vector256<float> t = Vector256.Load(top + ox), b = Vector256.Load(bottom + ox);
                 Vector256<float> take = Vector256.GreaterThan(b, t) | ~Vector256.Equals(b, b);
                 Vector256.ConditionalSelect(take, b, t).Store(y + ox);
-                Vector256<int> column = Vector256.ConditionalSelect(take.AsInt32(),
-                    Vector256.Load(bottomColumns + ox) + Vector256.Create(width), Vector256.Load(topColumns + ox));
-                (column + lanes + Vector256.Create(origin + 2 * ox)).Store(at + ox);
+                if (TW.Record)
+                {
+                    Vector256<int> column = Vector256.ConditionalSelect(take.AsInt32(),
+                        Vector256.Load(bottomColumns + ox) + Vector256.Create(width), Vector256.Load(topColumns + ox));
+                    (column + lanes + Vector256.Create(origin + 2 * ox)).Store(at + ox);
+                }
                 if (ox == outWidth - 8) return;
             }
         }
@@ -170,9 +201,12 @@ internal static unsafe class MaxPool2DTiles
             Vector128<float> t = Vector128.Load(top + ox), b = Vector128.Load(bottom + ox);
             Vector128<float> take = Vector128.GreaterThan(b, t) | ~Vector128.Equals(b, b);
             Vector128.ConditionalSelect(take, b, t).Store(y + ox);
-            Vector128<int> column = Vector128.ConditionalSelect(take.AsInt32(),
-                Vector128.Load(bottomColumns + ox) + Vector128.Create(width), Vector128.Load(topColumns + ox));
-            (column + lanes4 + Vector128.Create(origin + 2 * ox)).Store(at + ox);
+            if (TW.Record)
+            {
+                Vector128<int> column = Vector128.ConditionalSelect(take.AsInt32(),
+                    Vector128.Load(bottomColumns + ox) + Vector128.Create(width), Vector128.Load(topColumns + ox));
+                (column + lanes4 + Vector128.Create(origin + 2 * ox)).Store(at + ox);
+            }
             if (ox == outWidth - 4) return;
         }
     }

@@ -111,6 +111,49 @@ public class Conv2DKernelTests
 
     [Theory]
     [MemberData(nameof(Geometries))]
+    public void ForwardMaxPool_gives_the_bits_of_Forward_then_MaxPool2D(string name)
+    {
+        (Conv2DGeometry g, int batch) = Case(name);
+        (float[] x, float[] w, float[] bias, _) = Operands(g, batch, Seed(name), inputZeros: 0.3, gradientZeros: 0);
+        // ReLU makes ties of zeros; a NaN input and an infinite one make NaN and infinite outputs in some windows.
+        x[x.Length / 3] = float.NaN;
+        x[x.Length / 2] = float.PositiveInfinity;
+        foreach ((int size, int stride) in new[] { (2, 2), (3, 2), (2, 1), (1, 1), (3, 3) })
+        {
+            if (size > g.OutHeight || size > g.OutWidth) continue;
+            int oh = (g.OutHeight - size) / stride + 1, ow = (g.OutWidth - size) / stride + 1, pooledSize = g.Filters * oh * ow;
+            foreach (SimdLevel level in Levels())
+                foreach (Activation activation in new[] { Activation.None, Activation.ReLU, Activation.Tanh })
+                {
+                    float[] y = new float[batch * g.OutputSize], expected = new float[batch * pooledSize];
+                    Conv2D.Forward(level, y, x, w, bias, batch, g, activation, threads: 1);
+                    MaxPool2D.Forward(level, expected, new int[expected.Length], y, batch, g.Filters, g.OutHeight, g.OutWidth, size, stride, oh, ow);
+                    float[] pooled = Filled(batch * pooledSize + 3, -7f);
+                    Conv2D.ForwardMaxPool(level, pooled, x, w, bias, batch, g, activation, size, stride, threads: 1);
+                    Assert.True(Bits(expected).AsSpan().SequenceEqual(Bits(pooled[..expected.Length])), $"{level} {activation} pool {size}/{stride}");
+                    Assert.All(pooled[expected.Length..], v => Assert.Equal(-7f, v));
+                }
+        }
+    }
+
+    [Fact]
+    public void ForwardMaxPool_with_two_threads_and_bad_arguments()
+    {
+        var g = Conv2DGeometry.Valid(1, 28, 28, 6, 5);
+        const int batch = 64;
+        (float[] x, float[] w, float[] bias, _) = Operands(g, batch, 9, inputZeros: 0.3, gradientZeros: 0);
+        float[] one = new float[batch * 6 * 12 * 12], two = new float[one.Length];
+        Conv2D.ForwardMaxPool(one, x, w, bias, batch, g, Activation.ReLU, 2, 2, threads: 1);
+        Conv2D.ForwardMaxPool(two, x, w, bias, batch, g, Activation.ReLU, 2, 2, threads: 2);
+        Assert.Equal(Bits(one), Bits(two));
+        Assert.Equal("pooled", Assert.Throws<ArgumentException>(() => Conv2D.ForwardMaxPool(new float[one.Length - 1], x, w, bias, batch, g, Activation.ReLU, 2, 2)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => Conv2D.ForwardMaxPool(one, x.AsSpan(1), w, bias, batch, g, Activation.ReLU, 2, 2)).ParamName);
+        Assert.Equal("poolSize", Assert.Throws<ArgumentOutOfRangeException>(() => Conv2D.ForwardMaxPool(one, x, w, bias, batch, g, Activation.ReLU, 25, 2)).ParamName);
+        Assert.Equal("poolStride", Assert.Throws<ArgumentOutOfRangeException>(() => Conv2D.ForwardMaxPool(one, x, w, bias, batch, g, Activation.ReLU, 2, 0)).ParamName);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
     public void Both_gradients_match_the_direct_convolution(string name)
     {
         (Conv2DGeometry g, int batch) = Case(name);

@@ -64,6 +64,45 @@ public class MaxPool2DKernelTests
         }
     }
 
+    /// <summary>The shapes above and rows of 4 to 15 outputs (a vector per row, reading into the next row).</summary>
+    public static TheoryData<int, int, int, int, int, int> ValueShapes()
+    {
+        var data = Shapes();
+        foreach (int ow in new[] { 4, 5, 6, 7, 8, 10, 12, 15 })
+            data.Add(1 + ow % 3, 2 * (1 + ow % 4), 2 * ow, 2, 2, 1 + ow % 2);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueShapes))]
+    public void ForwardValues_gives_the_bits_of_Forward_and_writes_nothing_past_the_output(int channels, int height, int width, int size, int stride, int batch)
+    {
+        int oh = (height - size) / stride + 1, ow = (width - size) / stride + 1, planes = batch * channels;
+        var rng = new SplitMix64((ulong)(channels * 1000 + height * 100 + width * 10 + size + stride + 7));
+        foreach (string values in new[] { "distinct", "ties", "special" })
+        {
+            float[] x = Input(planes * height * width, values, ref rng);
+            (float[] reference, _) = Reference(x, batch, channels, height, width, size, stride, oh, ow);
+            foreach (SimdLevel level in Levels())
+            {
+                var expected = new float[reference.Length];
+                MaxPool2D.Forward(level, expected, new int[expected.Length], x, batch, channels, height, width, size, stride, oh, ow);
+                var y = new float[expected.Length + 16];
+                y.AsSpan().Fill(12345f);
+                float[] scratch = (float[])x.Clone(); // ForwardValues may overwrite its input
+                MaxPool2D.ForwardValues(level, y, scratch, planes, height, width, size, stride, oh, ow);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                        $"{level} {values}: output {i} is {y[i]}, Forward wrote {expected[i]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(reference[i]) && float.IsNaN(y[i])),
+                        $"{level} {values}: output {i} is {y[i]}, expected {reference[i]}");
+                }
+                for (int i = expected.Length; i < y.Length; i++) Assert.Equal(12345f, y[i]);
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Backward_sends_each_gradient_to_its_maximum_and_adds_where_windows_overlap(int channels, int height, int width, int size, int stride, int batch)

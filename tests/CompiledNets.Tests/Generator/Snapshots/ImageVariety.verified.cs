@@ -42,6 +42,7 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
     private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
     private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
+    private bool _predicted; // the last pass was Predict's, which keeps no convolution outputs before a pool and no winners
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -187,7 +188,7 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
     /// ([batchSize, OutputSize], valid until the next call). <paramref name="training"/> samples fresh dropout
     /// masks; otherwise every unit is kept and inference scaling applies.
     /// </summary>
-    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, sampleMasks: training);
+    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, sampleMasks: training, predicting: false);
 
     /// <summary>
     /// The mask buffer of dropout layer <paramref name="index"/> (0-based, in declaration order), [maxBatchSize, width]:
@@ -201,15 +202,17 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
     };
 
     /// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>
-    internal global::System.ReadOnlySpan<float> ForwardWithCurrentMasks(global::System.ReadOnlySpan<float> inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);
+    internal global::System.ReadOnlySpan<float> ForwardWithCurrentMasks(global::System.ReadOnlySpan<float> inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false, predicting: false);
 
     /// <summary>Forward; with <paramref name="sampleMasks"/> false, training uses the masks already in the mask buffers.</summary>
-    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool sampleMasks)
+    /// <summary>Forward; <paramref name="predicting"/> (Predict's pass, never training) pools each convolution's outputs as they are computed.</summary>
+    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool sampleMasks, bool predicting)
     {
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        _predicted = predicting;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
@@ -220,12 +223,19 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.Tanh, threads: _threads);
 
         // Conv 2: 4×6×5 -> 5×5×4, 2×2 kernel, stride 1, valid padding, Sigmoid
-        var conv2 = Rows(_conv2, 100);
-        global::CompiledNets.Kernels.Conv2D.Forward(conv2, conv1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.Sigmoid, threads: _threads);
-
         // Pool 1: 5×5×4 -> 5×2×1, 3×3 windows, stride 2
+        var conv2 = Rows(_conv2, 100);
         var pool1 = Rows(_pool1, 10);
-        global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 10), conv2, batchSize, channels: 5, height: 5, width: 4, size: 3, stride: 2, outHeight: 2, outWidth: 1);
+        if (predicting)
+        {
+            // Predict: each example's outputs pooled while in cache; neither they nor the winners are kept (see Backward)
+            global::CompiledNets.Kernels.Conv2D.ForwardMaxPool(pool1, conv1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.Sigmoid, poolSize: 3, poolStride: 2, threads: _threads);
+        }
+        else
+        {
+            global::CompiledNets.Kernels.Conv2D.Forward(conv2, conv1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.Sigmoid, threads: _threads);
+            global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 10), conv2, batchSize, channels: 5, height: 5, width: 4, size: 3, stride: 2, outHeight: 2, outWidth: 1);
+        }
 
         // Dropout after Pool 1: rate 0.25, keep p = 0.75; inverted: kept units divided by p while training, identity at inference
         var pool1Dropout = Rows(_pool1Dropout, 10);
@@ -270,6 +280,9 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
+        // Predict kept its inputs but not the convolutions' outputs before a pool, nor the winners: an inference
+        // Forward of those inputs writes them, so Backward after Predict is Backward after Forward(training: false).
+        if (_predicted) Forward(Rows(_input, InputSize), _batchSize, training: false);
         int batchSize = _batchSize;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
@@ -343,7 +356,7 @@ partial class ImageVarietyNet : global::CompiledNets.ICompiledNetwork, global::C
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         global::CompiledNets.Kernels.Checks.Length(probabilities.Length, batchSize * OutputSize, nameof(probabilities), "batchSize × OutputSize");
 
-        var outputs = Forward(inputs, batchSize, training: false);
+        var outputs = Forward(inputs, batchSize, training: false, sampleMasks: false, predicting: true);
         global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
     }
 

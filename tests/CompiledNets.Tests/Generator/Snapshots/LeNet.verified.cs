@@ -51,6 +51,7 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
     private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
     private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
     private bool _training; // whether the last Forward sampled dropout masks
+    private bool _predicted; // the last pass was Predict's, which keeps no convolution outputs before a pool and no winners
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -215,7 +216,7 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
     /// ([batchSize, OutputSize], valid until the next call). <paramref name="training"/> samples fresh dropout
     /// masks; otherwise every unit is kept and inference scaling applies.
     /// </summary>
-    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, sampleMasks: training);
+    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, sampleMasks: training, predicting: false);
 
     /// <summary>
     /// The mask buffer of dropout layer <paramref name="index"/> (0-based, in declaration order), [maxBatchSize, width]:
@@ -231,35 +232,51 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
     };
 
     /// <summary>A training-mode Forward that keeps the masks in the mask buffers instead of sampling new ones.</summary>
-    internal global::System.ReadOnlySpan<float> ForwardWithCurrentMasks(global::System.ReadOnlySpan<float> inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false);
+    internal global::System.ReadOnlySpan<float> ForwardWithCurrentMasks(global::System.ReadOnlySpan<float> inputs, int batchSize) => Forward(inputs, batchSize, training: true, sampleMasks: false, predicting: false);
 
     /// <summary>Forward; with <paramref name="sampleMasks"/> false, training uses the masks already in the mask buffers.</summary>
-    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool sampleMasks)
+    /// <summary>Forward; <paramref name="predicting"/> (Predict's pass, never training) pools each convolution's outputs as they are computed.</summary>
+    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool sampleMasks, bool predicting)
     {
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
         _training = training;
+        _predicted = predicting;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
 
         // Conv 1: 1×28×28 -> 6×24×24, 5×5 kernel, stride 1, valid padding, ReLU
-        var conv1 = Rows(_conv1, 3456);
-        global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
-
         // Pool 1: 6×24×24 -> 6×12×12, 2×2 windows, stride 2
+        var conv1 = Rows(_conv1, 3456);
         var pool1 = Rows(_pool1, 864);
-        global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 864), conv1, batchSize, channels: 6, height: 24, width: 24, size: 2, stride: 2, outHeight: 12, outWidth: 12);
+        if (predicting)
+        {
+            // Predict: each example's outputs pooled while in cache; neither they nor the winners are kept (see Backward)
+            global::CompiledNets.Kernels.Conv2D.ForwardMaxPool(pool1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, poolSize: 2, poolStride: 2, threads: _threads);
+        }
+        else
+        {
+            global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
+            global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 864), conv1, batchSize, channels: 6, height: 24, width: 24, size: 2, stride: 2, outHeight: 12, outWidth: 12);
+        }
 
         // Conv 2: 6×12×12 -> 16×8×8, 5×5 kernel, stride 1, valid padding, ReLU
-        var conv2 = Rows(_conv2, 1024);
-        global::CompiledNets.Kernels.Conv2D.Forward(conv2, pool1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.ReLU, threads: _threads);
-
         // Pool 2: 16×8×8 -> 16×4×4, 2×2 windows, stride 2
+        var conv2 = Rows(_conv2, 1024);
         var pool2 = Rows(_pool2, 256);
-        global::CompiledNets.Kernels.MaxPool2D.Forward(pool2, Indices(_pool2Winners, 256), conv2, batchSize, channels: 16, height: 8, width: 8, size: 2, stride: 2, outHeight: 4, outWidth: 4);
+        if (predicting)
+        {
+            // Predict: each example's outputs pooled while in cache; neither they nor the winners are kept (see Backward)
+            global::CompiledNets.Kernels.Conv2D.ForwardMaxPool(pool2, pool1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.ReLU, poolSize: 2, poolStride: 2, threads: _threads);
+        }
+        else
+        {
+            global::CompiledNets.Kernels.Conv2D.Forward(conv2, pool1, Conv2Weights, Conv2Bias, batchSize, s_conv2, global::CompiledNets.Activation.ReLU, threads: _threads);
+            global::CompiledNets.Kernels.MaxPool2D.Forward(pool2, Indices(_pool2Winners, 256), conv2, batchSize, channels: 16, height: 8, width: 8, size: 2, stride: 2, outHeight: 4, outWidth: 4);
+        }
 
         // Spatial dropout after Pool 2: rate 0.2, keep p = 0.8; kept channels pass unchanged while training, all scaled by p at inference
         var pool2SpatialDropout = Rows(_pool2SpatialDropout, 256);
@@ -332,6 +349,9 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
+        // Predict kept its inputs but not the convolutions' outputs before a pool, nor the winners: an inference
+        // Forward of those inputs writes them, so Backward after Predict is Backward after Forward(training: false).
+        if (_predicted) Forward(Rows(_input, InputSize), _batchSize, training: false);
         int batchSize = _batchSize;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
@@ -430,7 +450,7 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         global::CompiledNets.Kernels.Checks.Length(probabilities.Length, batchSize * OutputSize, nameof(probabilities), "batchSize × OutputSize");
 
-        var outputs = Forward(inputs, batchSize, training: false);
+        var outputs = Forward(inputs, batchSize, training: false, sampleMasks: false, predicting: true);
         global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
     }
 

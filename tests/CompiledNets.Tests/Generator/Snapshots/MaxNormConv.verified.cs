@@ -35,6 +35,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
     private int _threads = 1; // threads the matrix products are split between
     private bool _parametersFinite = true; // no NaN or infinity among the parameters (when last checked): the products may skip zero inputs
     private bool _parametersChecked = true; // _parametersFinite is current; false once Parameters is handed out or an optimizer step ran
+    private bool _predicted; // the last pass was Predict's, which keeps no convolution outputs before a pool and no winners
 
     /// <summary>Allocates every buffer once and initializes the weights from <paramref name="seed"/>.</summary>
     /// <param name="maxBatchSize">The largest batch Forward, TrainStep and Predict will be given.</param>
@@ -157,23 +158,34 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
     /// ([batchSize, OutputSize], valid until the next call). <paramref name="training"/> samples fresh dropout
     /// masks; otherwise every unit is kept and inference scaling applies.
     /// </summary>
-    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training)
+    public global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training) => Forward(inputs, batchSize, training, predicting: false);
+
+    /// <summary>Forward; <paramref name="predicting"/> (Predict's pass, never training) pools each convolution's outputs as they are computed.</summary>
+    private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> inputs, int batchSize, bool training, bool predicting)
     {
         global::CompiledNets.Kernels.Checks.BatchSize(batchSize, _maxBatchSize);
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         _batchSize = batchSize;
+        _predicted = predicting;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
         var input = Rows(_input, InputSize);
         inputs.CopyTo(input);
 
         // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, ReLU
-        var conv1 = Rows(_conv1, 108);
-        global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
-
         // Pool 1: 3×6×6 -> 3×3×3, 2×2 windows, stride 2
+        var conv1 = Rows(_conv1, 108);
         var pool1 = Rows(_pool1, 27);
-        global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 27), conv1, batchSize, channels: 3, height: 6, width: 6, size: 2, stride: 2, outHeight: 3, outWidth: 3);
+        if (predicting)
+        {
+            // Predict: each example's outputs pooled while in cache; neither they nor the winners are kept (see Backward)
+            global::CompiledNets.Kernels.Conv2D.ForwardMaxPool(pool1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, poolSize: 2, poolStride: 2, threads: _threads);
+        }
+        else
+        {
+            global::CompiledNets.Kernels.Conv2D.Forward(conv1, input, Conv1Weights, Conv1Bias, batchSize, s_conv1, global::CompiledNets.Activation.ReLU, threads: _threads);
+            global::CompiledNets.Kernels.MaxPool2D.Forward(pool1, Indices(_pool1Winners, 27), conv1, batchSize, channels: 3, height: 6, width: 6, size: 2, stride: 2, outHeight: 3, outWidth: 3);
+        }
 
         // Dense 1: 27 -> 4, ReLU
         var dense1 = Rows(_dense1, 4);
@@ -204,6 +216,9 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
         global::CompiledNets.Kernels.Checks.ForwardDone(_batchSize);
         global::CompiledNets.Kernels.Checks.Length(labels.Length, _batchSize, nameof(labels), "one label per example");
         global::CompiledNets.Kernels.Checks.Labels(labels, OutputSize);
+        // Predict kept its inputs but not the convolutions' outputs before a pool, nor the winners: an inference
+        // Forward of those inputs writes them, so Backward after Predict is Backward after Forward(training: false).
+        if (_predicted) Forward(Rows(_input, InputSize), _batchSize, training: false);
         int batchSize = _batchSize;
         if (!_parametersChecked) (_parametersFinite, _parametersChecked) = (global::CompiledNets.Kernels.Checks.AllFinite(_parameters), true); // 0 · ∞ must stay NaN
 
@@ -260,7 +275,7 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
         global::CompiledNets.Kernels.Checks.Length(inputs.Length, batchSize * InputSize, nameof(inputs), "batchSize × InputSize");
         global::CompiledNets.Kernels.Checks.Length(probabilities.Length, batchSize * OutputSize, nameof(probabilities), "batchSize × OutputSize");
 
-        var outputs = Forward(inputs, batchSize, training: false);
+        var outputs = Forward(inputs, batchSize, training: false, predicting: true);
         global::CompiledNets.Kernels.Losses.Softmax(outputs, probabilities, batchSize, OutputSize);
     }
 
