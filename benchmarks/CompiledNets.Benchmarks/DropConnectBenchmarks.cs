@@ -110,6 +110,14 @@ public class DropConnectTrainStepBenchmarks
             ("layer 2 backward (dW, dx)", () => Kernels.DropConnect.Backward(dw2, b2, dx2, dy2, h1, w2, Batch, 200, 100, 0.5f, 12)),
             ("layer 1 forward p=0.7", () => Kernels.DropConnect.Forward(y1, images, w1, b1, Batch, 784, 200, Activation.ReLU, 0.7f, 11, 1, true)),
         ];
+        if (Environment.GetEnvironmentVariable("DROPCONNECT_KERNEL") is { Length: > 0 } only)
+        {
+            // A profiling aid: one kernel alone for 3 seconds (perf record sees nothing else).
+            var kernel = kernels[int.Parse(only, CultureInfo.InvariantCulture)];
+            long until = Stopwatch.GetTimestamp() + 3 * Stopwatch.Frequency;
+            while (Stopwatch.GetTimestamp() < until) kernel.Run();
+            return;
+        }
         var kernelTimes = new double[kernels.Length][];
         for (int k = 0; k < kernels.Length; k++) { kernelTimes[k] = new double[rounds]; for (int i = 0; i < 4 * Steps; i++) kernels[k].Run(); }
         for (int r = 0; r < rounds; r++)

@@ -348,6 +348,7 @@ public static unsafe class DropConnect
         public uint* Seeds;
         public int* Examples;
         public uint* Words;
+        public float* Partial;
     }
 
     /// <summary>Mask words a part holds at once (64 KB): the 16 kept words per 512 columns of up to <see cref="MaxBlock"/> mask rows.</summary>
@@ -406,7 +407,8 @@ public static unsafe class DropConnect
         uint* seeds = stackalloc uint[BackwardExamples];
         int* examples = stackalloc int[BackwardExamples];
         uint* words = stackalloc uint[WordCapacity];
-        var scratch = new Scratch { Rows = rows, Scales = scales, Seeds = seeds, Examples = examples, Words = words };
+        float* partial = stackalloc float[BackwardExamples * 16];
+        var scratch = new Scratch { Rows = rows, Scales = scales, Seeds = seeds, Examples = examples, Words = words, Partial = partial };
         for (int i = r0; i < r1; i++)
         {
             switch (job.Level)
@@ -563,12 +565,15 @@ public static unsafe class DropConnect
             float* scales = scratch.Scales;
             uint* seeds = scratch.Seeds;
             int count = 0;
+            bool all = !job.SkipZeros;
             for (int i = i0; i < i1; i++)
             {
-                if (x[i] == 0f && job.SkipZeros) continue;
+                // Without a branch: whether an image pixel or a ReLU output is zero is close to a coin toss for the predictor.
+                float xi = x[i];
                 rows[count] = job.W + (long)i * n;
-                scales[count] = x[i];
-                seeds[count++] = RowSeed(job.Key, b, i, job.Inputs);
+                scales[count] = xi;
+                seeds[count] = RowSeed(job.Key, b, i, job.Inputs);
+                count += (xi != 0f) | all ? 1 : 0;
             }
             if (count > 0) Accumulate(ref job, ref scratch, job.Y + (long)b * n, count);
         }
@@ -592,12 +597,13 @@ public static unsafe class DropConnect
                 int b1 = Math.Min(job.Batch, b0 + BackwardExamples), count = 0;
                 for (int b = b0; b < b1; b++)
                 {
+                    // Without a branch, as in ForwardRow.
                     float xi = job.X[(long)b * job.Inputs + i];
-                    if (xi == 0f) continue;
                     rows[count] = job.Y + (long)b * n;
                     scales[count] = xi;
                     examples[count] = b;
-                    seeds[count++] = RowSeed(job.Key, b, i, job.Inputs);
+                    seeds[count] = RowSeed(job.Key, b, i, job.Inputs);
+                    count += xi != 0f ? 1 : 0;
                 }
                 int nonZero = count;
                 if (job.DX == null)
@@ -607,10 +613,10 @@ public static unsafe class DropConnect
                 }
                 for (int b = b0; b < b1; b++)
                 {
-                    if (job.X[(long)b * job.Inputs + i] != 0f) continue;
                     rows[count] = job.Y + (long)b * n;
                     examples[count] = b;
-                    seeds[count++] = RowSeed(job.Key, b, i, job.Inputs);
+                    seeds[count] = RowSeed(job.Key, b, i, job.Inputs);
+                    count += job.X[(long)b * job.Inputs + i] == 0f ? 1 : 0;
                 }
                 float* w = job.W + (long)i * n;
                 int blocks = (n + BlockColumns - 1) / BlockColumns, chunk = ChunkBlocks(count);
@@ -619,9 +625,10 @@ public static unsafe class DropConnect
                     int k1 = Math.Min(blocks, k0 + chunk), c0 = BlockColumns * k0, c1 = Math.Min(n, BlockColumns * k1), stride = 16 * (k1 - k0);
                     MakeWords(ref job, seeds, count, k0, k1 - k0, scratch.Words);
                     AccumulateChunk(job.DW + (long)i * n + c0, c1 - c0, rows, c0, scales, scratch.Words, stride, nonZero);
+                    DotRows(w + c0, rows, c0, c1 - c0, scratch.Words, stride, count, scratch.Partial);
                     for (int r = 0; r < count; r++)
                     {
-                        float sum = Dot(w + c0, rows[r] + c0, c1 - c0, scratch.Words + r * stride);
+                        float sum = TM.Sum(TS.Load(scratch.Partial + r * TS.Width));
                         float* dx = job.DX + (long)examples[r] * job.Inputs + i;
                         *dx = k0 == 0 ? sum : *dx + sum;
                     }
@@ -671,15 +678,16 @@ public static unsafe class DropConnect
                 int l0 = 0, l1 = width & 15, l2 = 2 * width & 15, l3 = 3 * width & 15;
                 TV acc0 = TS.Load(destination + o), acc1 = TS.Load(destination + o + width);
                 TV acc2 = TS.Load(destination + o + 2 * width), acc3 = TS.Load(destination + o + 3 * width);
-                for (int k = 0; k < count; k++)
+                nint at = offset + o;
+                uint* kw = tileWords;
+                for (int k = 0; k < count; k++, kw += stride)
                 {
-                    float* row = rows[k] + offset + o;
-                    uint* kw = tileWords + k * stride;
+                    float* row = rows[k] + at;
                     TV scale = TS.Broadcast(scales + k);
-                    acc0 = TS.MultiplyAdd(scale, TM.Kept(TM.LoadWords(kw + l0), s0, row), acc0);
-                    acc1 = TS.MultiplyAdd(scale, TM.Kept(TM.LoadWords(kw + l1), s1, row + width), acc1);
-                    acc2 = TS.MultiplyAdd(scale, TM.Kept(TM.LoadWords(kw + l2), s2, row + 2 * width), acc2);
-                    acc3 = TS.MultiplyAdd(scale, TM.Kept(TM.LoadWords(kw + l3), s3, row + 3 * width), acc3);
+                    acc0 = TM.MultiplyAddKept(scale, TM.LoadWords(kw + l0), s0, row, acc0);
+                    acc1 = TM.MultiplyAddKept(scale, TM.LoadWords(kw + l1), s1, row + width, acc1);
+                    acc2 = TM.MultiplyAddKept(scale, TM.LoadWords(kw + l2), s2, row + 2 * width, acc2);
+                    acc3 = TM.MultiplyAddKept(scale, TM.LoadWords(kw + l3), s3, row + 3 * width, acc3);
                 }
                 TS.Store(destination + o, acc0);
                 TS.Store(destination + o + width, acc1);
@@ -698,15 +706,16 @@ public static unsafe class DropConnect
                 TV m0 = TS.FirstLanes(rest), m1 = TS.FirstLanes(rest - width), m2 = TS.FirstLanes(rest - 2 * width), m3 = TS.FirstLanes(rest - 3 * width);
                 float* d = destination + o;
                 TV acc0 = TS.LoadMasked(d, m0), acc1 = TS.LoadMasked(d + width, m1), acc2 = TS.LoadMasked(d + 2 * width, m2), acc3 = TS.LoadMasked(d + 3 * width, m3);
-                for (int k = 0; k < count; k++)
+                nint at = offset + o;
+                uint* kw = tileWords;
+                for (int k = 0; k < count; k++, kw += stride)
                 {
-                    float* row = rows[k] + offset + o;
-                    uint* kw = tileWords + k * stride;
+                    float* row = rows[k] + at;
                     TV scale = TS.Broadcast(scales + k);
-                    acc0 = TS.MultiplyAdd(scale, TM.KeptMasked(TM.LoadWords(kw + l0), s0, row, m0), acc0);
-                    if (rest > width) acc1 = TS.MultiplyAdd(scale, TM.KeptMasked(TM.LoadWords(kw + l1), s1, row + width, m1), acc1);
-                    if (rest > 2 * width) acc2 = TS.MultiplyAdd(scale, TM.KeptMasked(TM.LoadWords(kw + l2), s2, row + 2 * width, m2), acc2);
-                    if (rest > 3 * width) acc3 = TS.MultiplyAdd(scale, TM.KeptMasked(TM.LoadWords(kw + l3), s3, row + 3 * width, m3), acc3);
+                    acc0 = TM.MultiplyAddKeptMasked(scale, TM.LoadWords(kw + l0), s0, row, m0, acc0);
+                    if (rest > width) acc1 = TM.MultiplyAddKeptMasked(scale, TM.LoadWords(kw + l1), s1, row + width, m1, acc1);
+                    if (rest > 2 * width) acc2 = TM.MultiplyAddKeptMasked(scale, TM.LoadWords(kw + l2), s2, row + 2 * width, m2, acc2);
+                    if (rest > 3 * width) acc3 = TM.MultiplyAddKeptMasked(scale, TM.LoadWords(kw + l3), s3, row + 3 * width, m3, acc3);
                 }
                 TS.StoreMasked(d, acc0, m0);
                 TS.StoreMasked(d + width, acc1, m1);
@@ -715,36 +724,64 @@ public static unsafe class DropConnect
             }
         }
 
-        /// <summary><c>Σ_o w[o] · dy[o] · kept(o)</c> over columns [0, n) of one mask row whose words start at <paramref name="words"/>, in a fixed order.</summary>
+        /// <summary>
+        /// <c>partial[k · width :][:width]</c>, whose lanes sum to <c>Σ_o w[o] · rows[k][offset + o] · kept_k(o)</c> over columns
+        /// [0, n), for every k &lt; count: tile by tile (the tile's selectors and lane masks made once for every k), each k's
+        /// four vectors of a tile summed into its partial vector in memory, so that no k waits on the latency of another.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Dot(float* w, float* dy, int n, uint* words)
+        private static void DotRows(float* w, float** rows, int offset, int n, uint* words, int stride, int count, float* partial)
         {
-            int width = TS.Width, tile = 4 * width, whole = n - n % tile;
-            TV sum0 = TS.Zero, sum1 = TS.Zero, sum2 = TS.Zero, sum3 = TS.Zero;
-            for (int o = 0; o < whole; o += tile)
+            int width = TS.Width, tile = 4 * width;
+            for (int o = 0; o < n; o += tile)
             {
-                uint* kw = words + 16 * (o / BlockColumns);
+                int rest = n - o;
+                uint* tileWords = words + 16 * (o / BlockColumns);
                 int q = (o & (BlockColumns - 1)) >> 4;
-                sum0 = TS.MultiplyAdd(TM.Kept(TM.LoadWords(kw), TM.Selector(q), w + o), TS.Load(dy + o), sum0);
-                sum1 = TS.MultiplyAdd(TM.Kept(TM.LoadWords(kw + (width & 15)), TM.Selector(q + (width >> 4)), w + o + width), TS.Load(dy + o + width), sum1);
-                sum2 = TS.MultiplyAdd(TM.Kept(TM.LoadWords(kw + (2 * width & 15)), TM.Selector(q + (2 * width >> 4)), w + o + 2 * width), TS.Load(dy + o + 2 * width), sum2);
-                sum3 = TS.MultiplyAdd(TM.Kept(TM.LoadWords(kw + (3 * width & 15)), TM.Selector(q + (3 * width >> 4)), w + o + 3 * width), TS.Load(dy + o + 3 * width), sum3);
+                TV s0 = TM.Selector(q), s1 = TM.Selector(q + (width >> 4)), s2 = TM.Selector(q + (2 * width >> 4)), s3 = TM.Selector(q + (3 * width >> 4));
+                int l1 = width & 15, l2 = 2 * width & 15, l3 = 3 * width & 15;
+                float* wo = w + o;
+                nint at = offset + o;
+                uint* kw = tileWords;
+                if (rest >= tile)
+                {
+                    for (int k = 0; k < count; k++, kw += stride)
+                    {
+                        float* dy = rows[k] + at;
+                        TV a0 = TM.MultiplyAddKept(TS.Load(dy), TM.LoadWords(kw), s0, wo, TS.Zero);
+                        TV a1 = TM.MultiplyAddKept(TS.Load(dy + width), TM.LoadWords(kw + l1), s1, wo + width, TS.Zero);
+                        TV a2 = TM.MultiplyAddKept(TS.Load(dy + 2 * width), TM.LoadWords(kw + l2), s2, wo + 2 * width, TS.Zero);
+                        TV a3 = TM.MultiplyAddKept(TS.Load(dy + 3 * width), TM.LoadWords(kw + l3), s3, wo + 3 * width, TS.Zero);
+                        TV sum = TS.Add(TS.Add(a0, a1), TS.Add(a2, a3));
+                        float* p = partial + k * width;
+                        TS.Store(p, o == 0 ? sum : TS.Add(TS.Load(p), sum));
+                    }
+                }
+                else
+                {
+                    // The last columns: vectors past the end have no lanes, so their loads touch no memory and add zero.
+                    TV m0 = TS.FirstLanes(rest), m1 = TS.FirstLanes(rest - width), m2 = TS.FirstLanes(rest - 2 * width), m3 = TS.FirstLanes(rest - 3 * width);
+                    for (int k = 0; k < count; k++, kw += stride)
+                    {
+                        float* dy = rows[k] + at;
+                        TV a0 = TM.MultiplyAddKeptMasked(TS.LoadMasked(dy, m0), TM.LoadWords(kw), s0, wo, m0, TS.Zero);
+                        TV a1 = TM.MultiplyAddKeptMasked(TS.LoadMasked(dy + width, m1), TM.LoadWords(kw + l1), s1, wo + width, m1, TS.Zero);
+                        TV a2 = TM.MultiplyAddKeptMasked(TS.LoadMasked(dy + 2 * width, m2), TM.LoadWords(kw + l2), s2, wo + 2 * width, m2, TS.Zero);
+                        TV a3 = TM.MultiplyAddKeptMasked(TS.LoadMasked(dy + 3 * width, m3), TM.LoadWords(kw + l3), s3, wo + 3 * width, m3, TS.Zero);
+                        TV sum = TS.Add(TS.Add(a0, a1), TS.Add(a2, a3));
+                        float* p = partial + k * width;
+                        TS.Store(p, o == 0 ? sum : TS.Add(TS.Load(p), sum));
+                    }
+                }
             }
-            for (int o = whole; o < n; o += width)
-            {
-                TV m = TS.FirstLanes(n - o);
-                sum0 = TS.MultiplyAdd(TM.KeptMasked(TM.LoadWords(words + 16 * (o / BlockColumns) + (o & 15)), TM.Selector((o & (BlockColumns - 1)) >> 4), w + o, m),
-                    TS.LoadMasked(dy + o, m), sum0);
-            }
-            return TS.Sum(TS.Add(TS.Add(sum0, sum1), TS.Add(sum2, sum3)));
         }
     }
 }
 
 /// <summary>
 /// The kept bits of DropConnect masks as vector lanes: <see cref="Words"/> hashes mask rows' seeds into their kept words
-/// (<see cref="DropConnect.Word"/>, a vector of lanes at a time), and <see cref="Kept"/> loads the weights of a vector of
-/// columns whose bit is set.
+/// (<see cref="DropConnect.Word"/>, a vector of lanes at a time), and <see cref="MultiplyAddKept"/> adds the kept weights of a
+/// vector of columns.
 /// </summary>
 internal unsafe interface IMaskBits<TV> where TV : unmanaged
 {
@@ -757,14 +794,20 @@ internal unsafe interface IMaskBits<TV> where TV : unmanaged
     /// <summary>A vector of words from <paramref name="p"/>, as float lanes (bit patterns).</summary>
     static abstract TV LoadWords(uint* p);
 
-    /// <summary>What <see cref="Kept"/> takes to read bit <paramref name="bit"/> of each word (made once per tile, outside the loops).</summary>
+    /// <summary>The sum of the lanes, halves added pairwise (a fixed order, cheaper than the BCL's lane-by-lane sum).</summary>
+    static abstract float Sum(TV v);
+
+    /// <summary>What <see cref="MultiplyAddKept"/> takes to read bit <paramref name="bit"/> of each word (made once per tile, outside the loops).</summary>
     static abstract TV Selector(int bit);
 
-    /// <summary>Lane l of <c>p[l]</c> where the bit <paramref name="selector"/> names is set in <c>words[l]</c>, +0 elsewhere.</summary>
-    static abstract TV Kept(TV words, TV selector, float* p);
+    /// <summary>
+    /// <c>scale · p[l] + acc</c> in lane l where the bit <paramref name="selector"/> names is set in <c>words[l]</c>
+    /// (one rounding), <c>acc</c> where it is clear: a dropped weight adds nothing, as in the scalar kernels.
+    /// </summary>
+    static abstract TV MultiplyAddKept(TV scale, TV words, TV selector, float* p, TV acc);
 
-    /// <summary><see cref="Kept"/> for the lanes of <paramref name="lanes"/> only (others +0); never touches memory outside them.</summary>
-    static abstract TV KeptMasked(TV words, TV selector, float* p, TV lanes);
+    /// <summary><see cref="MultiplyAddKept"/> for the lanes of <paramref name="lanes"/> only (others +0 from memory); never touches memory outside them.</summary>
+    static abstract TV MultiplyAddKeptMasked(TV scale, TV words, TV selector, float* p, TV lanes, TV acc);
 }
 
 /// <summary><see cref="IMaskBits{TV}"/> on 512-bit vectors (the same steps at each width: the BCL's ISimdVector is not public to write them once).</summary>
@@ -796,17 +839,26 @@ internal readonly unsafe struct MaskBits512 : IMaskBits<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadWords(uint* p) => Vector512.Load(p).AsSingle();
 
-    /// <summary>The bit itself in every lane: <see cref="Kept"/> is an and, a compare into a mask register and a masked load.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => MaskBits256.Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>The bit itself in every lane: <see cref="MultiplyAddKept"/> tests against it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Selector(int bit) => Vector512.Create(1u << bit).AsSingle();
 
+    /// <summary>
+    /// A test into a mask register, a load of the kept lanes under it and the multiply-add (merging the multiply-add under
+    /// the mask instead would put the merge on the accumulator's chain: the JIT does not fold it into the multiply-add).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Kept(Vector512<float> words, Vector512<float> selector, float* p) =>
-        Vector512.ConditionalSelect(Vector512.Equals(words.AsUInt32() & selector.AsUInt32(), Vector512<uint>.Zero).AsSingle(), Vector512<float>.Zero, Vector512.Load(p));
+    public static Vector512<float> MultiplyAddKept(Vector512<float> scale, Vector512<float> words, Vector512<float> selector, float* p, Vector512<float> acc) =>
+        Vector512.FusedMultiplyAdd(scale,
+            Avx512F.MaskLoad(p, Vector512.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle(), Vector512<float>.Zero), acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> KeptMasked(Vector512<float> words, Vector512<float> selector, float* p, Vector512<float> lanes) =>
-        Vector512.ConditionalSelect(Vector512.Equals(words.AsUInt32() & selector.AsUInt32(), Vector512<uint>.Zero).AsSingle(), Vector512<float>.Zero, Avx512F.MaskLoad(p, lanes, Vector512<float>.Zero));
+    public static Vector512<float> MultiplyAddKeptMasked(Vector512<float> scale, Vector512<float> words, Vector512<float> selector, float* p, Vector512<float> lanes, Vector512<float> acc) =>
+        Vector512.FusedMultiplyAdd(scale,
+            Avx512F.MaskLoad(p, Vector512.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle() & lanes, Vector512<float>.Zero), acc);
 }
 
 /// <summary><see cref="IMaskBits{TV}"/> on 256-bit vectors (the same steps at each width: the BCL's ISimdVector is not public to write them once).</summary>
@@ -841,17 +893,21 @@ internal readonly unsafe struct MaskBits256 : IMaskBits<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadWords(uint* p) => Vector256.Load(p).AsSingle();
 
-    /// <summary>The shift that moves the bit into each lane's sign: <see cref="Kept"/> is a <c>vpsllvd</c> and a <c>vblendvps</c>, which selects on the signs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v) => MaskBits128.Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>The shift that moves the bit into each lane's sign: <see cref="MultiplyAddKept"/> is a <c>vpsllvd</c> and a <c>vblendvps</c>, which selects on the signs, before the multiply-add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Selector(int bit) => Vector256.Create(31u - (uint)bit).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Kept(Vector256<float> words, Vector256<float> selector, float* p) =>
-        Avx.BlendVariable(Vector256<float>.Zero, Vector256.Load(p), Avx2.ShiftLeftLogicalVariable(words.AsUInt32(), selector.AsUInt32()).AsSingle());
+    public static Vector256<float> MultiplyAddKept(Vector256<float> scale, Vector256<float> words, Vector256<float> selector, float* p, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(scale,
+            Avx.BlendVariable(Vector256<float>.Zero, Vector256.Load(p), Avx2.ShiftLeftLogicalVariable(words.AsUInt32(), selector.AsUInt32()).AsSingle()), acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> KeptMasked(Vector256<float> words, Vector256<float> selector, float* p, Vector256<float> lanes) =>
-        Avx.MaskLoad(p, Avx2.ShiftLeftLogicalVariable(words.AsUInt32(), selector.AsUInt32()).AsSingle() & lanes);
+    public static Vector256<float> MultiplyAddKeptMasked(Vector256<float> scale, Vector256<float> words, Vector256<float> selector, float* p, Vector256<float> lanes, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(scale, Avx.MaskLoad(p, Avx2.ShiftLeftLogicalVariable(words.AsUInt32(), selector.AsUInt32()).AsSingle() & lanes), acc);
 }
 
 /// <summary><see cref="IMaskBits{TV}"/> on 128-bit vectors: portable operations only, as on ARM64.</summary>
@@ -886,15 +942,22 @@ internal readonly unsafe struct MaskBits128 : IMaskBits<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LoadWords(uint* p) => Vector128.Load(p).AsSingle();
 
-    /// <summary>The bit itself in every lane: <see cref="Kept"/> is an and, a compare and an and.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> v)
+    {
+        Vector128<float> pairs = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+        return pairs.ToScalar() + pairs.GetElement(1);
+    }
+
+    /// <summary>The bit itself in every lane: <see cref="MultiplyAddKept"/> is an and, a compare and an and before the multiply-add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Selector(int bit) => Vector128.Create(1u << bit).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Kept(Vector128<float> words, Vector128<float> selector, float* p) =>
-        Vector128.Load(p) & Vector128.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle();
+    public static Vector128<float> MultiplyAddKept(Vector128<float> scale, Vector128<float> words, Vector128<float> selector, float* p, Vector128<float> acc) =>
+        Simd128.MultiplyAdd(scale, Vector128.Load(p) & Vector128.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle(), acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> KeptMasked(Vector128<float> words, Vector128<float> selector, float* p, Vector128<float> lanes) =>
-        Simd128.LoadMasked(p, lanes) & Vector128.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle();
+    public static Vector128<float> MultiplyAddKeptMasked(Vector128<float> scale, Vector128<float> words, Vector128<float> selector, float* p, Vector128<float> lanes, Vector128<float> acc) =>
+        Simd128.MultiplyAdd(scale, Simd128.LoadMasked(p, lanes) & Vector128.Equals(words.AsUInt32() & selector.AsUInt32(), selector.AsUInt32()).AsSingle(), acc);
 }
