@@ -366,9 +366,10 @@ public static unsafe class DropConnect
         int n = job.Outputs;
         for (int b = first; b < last; b++)
             new ReadOnlySpan<float>(job.Bias, n).CopyTo(new Span<float>(job.Y + (long)b * n, n));
-        float** rows = stackalloc float*[MaxBlock];
-        float* scales = stackalloc float[MaxBlock];
-        uint* seeds = stackalloc uint[MaxBlock];
+        // One entry more than a block's rows: the branchless gather writes an entry before deciding whether to keep it.
+        float** rows = stackalloc float*[MaxBlock + 1];
+        float* scales = stackalloc float[MaxBlock + 1];
+        uint* seeds = stackalloc uint[MaxBlock + 1];
         uint* words = stackalloc uint[WordCapacity];
         var scratch = new Scratch { Rows = rows, Scales = scales, Seeds = seeds, Words = words };
         int block = BlockRows(n);
@@ -402,10 +403,11 @@ public static unsafe class DropConnect
                 ScalarBackwardRow(ref job, b, r0, r1);
             return;
         }
-        float** rows = stackalloc float*[BackwardExamples];
-        float* scales = stackalloc float[BackwardExamples];
-        uint* seeds = stackalloc uint[BackwardExamples];
-        int* examples = stackalloc int[BackwardExamples];
+        // One entry more than the examples: the branchless gathers write an entry before deciding whether to keep it.
+        float** rows = stackalloc float*[BackwardExamples + 1];
+        float* scales = stackalloc float[BackwardExamples + 1];
+        uint* seeds = stackalloc uint[BackwardExamples + 1];
+        int* examples = stackalloc int[BackwardExamples + 1];
         uint* words = stackalloc uint[WordCapacity];
         float* partial = stackalloc float[BackwardExamples * 16];
         var scratch = new Scratch { Rows = rows, Scales = scales, Seeds = seeds, Examples = examples, Words = words, Partial = partial };
