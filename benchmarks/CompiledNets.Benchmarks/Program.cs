@@ -7,6 +7,7 @@ namespace CompiledNets.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --dropout-family [rounds]</c> times the dropout family's train steps interleaved (a development aid);
+/// <c>-- --dropconnect [rounds]</c> the DropConnect and Dropout train steps interleaved, then the DropConnect kernels;
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel (<c>-- --steps-lenet [threads]</c>
 /// the same for LeNet, <c>-- --infer-lenet</c> for the trained LeNet's inference of 128 images); <c>-- --lenet-vs-onnx
 /// [rounds]</c> times LeNet's Predict and ONNX Runtime interleaved in one process (a development aid); <c>-- --infer</c> and
@@ -30,6 +31,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--dropout-family")
         {
             DropoutFamilyBenchmarks.RunInterleaved(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--dropconnect")
+        {
+            DropConnectTrainStepBenchmarks.RunInterleaved(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30);
             return;
         }
         if (args.Length > 0 && args[0] == "--steps")

@@ -141,12 +141,17 @@ public class DropConnectTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void The_kernel_mask_is_the_documented_function_of_key_example_row_and_column()
+    [Theory]
+    [InlineData(0.6f)] // t = 39322: 15 random words per kept bit
+    [InlineData(0.5f)] // t = 32768: one word, the bit itself
+    [InlineData(0.25f)] // two words
+    [InlineData(0.7f)] // t = 45875 (odd): all 16 words
+    [InlineData(3f / 65536)] // t = 3: nearly everything dropped
+    public void The_kernel_mask_is_the_documented_function_of_key_example_row_and_column(float keep)
     {
-        // One row of the forward kernel against Kept(): input e_i on example b reads row i of the masked weights.
-        const int Inputs = 3, Outputs = 40, Batch = 5;
-        const float Keep = 0.6f;
+        // One row of the forward kernel against Kept(): input e_i on example b reads row i of the masked weights. 1100 columns:
+        // three blocks of 512, the last one partial.
+        const int Inputs = 3, Outputs = 1100, Batch = 5;
         const ulong Key = 0xFEEDUL;
         float[] weights = Enumerable.Repeat(1f, Inputs * Outputs).ToArray();
         var bias = new float[Outputs];
@@ -157,18 +162,52 @@ public class DropConnectTests(ITestOutputHelper output)
                 var input = new float[Batch * Inputs];
                 for (int b = 0; b < Batch; b++) input[b * Inputs + row] = 1f;
                 var result = new float[Batch * Outputs];
-                DropConnect.Forward(level, result, input, weights, bias, Batch, Inputs, Outputs, Activation.None, Keep, Key, threads: 1, weightsFinite: true);
+                DropConnect.Forward(level, result, input, weights, bias, Batch, Inputs, Outputs, Activation.None, keep, Key, threads: 1, weightsFinite: true);
                 for (int b = 0; b < Batch; b++)
                     for (int o = 0; o < Outputs; o++)
-                        Assert.Equal(DropConnect.Kept(Key, b, row, o, Inputs, Keep) ? 1f : 0f, result[b * Outputs + o]);
+                        Assert.True(result[b * Outputs + o] == (DropConnect.Kept(Key, b, row, o, Inputs, keep) ? 1f : 0f), $"{level}, p = {keep}: example {b}, row {row}, column {o}");
             }
         }
     }
 
     [Fact]
-    public void Every_vector_level_gives_the_same_forward_and_backward_up_to_rounding()
+    public void Kept_is_the_formula_in_the_docs()
     {
-        const int Batch = 7, Inputs = 33, Outputs = 45;
+        // The class documentation, written out independently: row seed s = (uint)SplitMix64.Mix(key + (b·inputs + i + 1)·Increment);
+        // column c = 512·B + 16·q + l; V's bit 15 − j is bit q of lowbias32(s + (256·B + 16·l + j)·0x9E3779B9); kept iff
+        // V >= 2^16 − round(p·2^16).
+        static uint LowBias32(uint x)
+        {
+            x ^= x >> 16; x *= 0x21F0AAADu; x ^= x >> 15; x *= 0x735A2D97u; x ^= x >> 15;
+            return x;
+        }
+        var rng = new CompiledNets.Randomness.SplitMix64(17);
+        int mismatches = 0, kept = 0;
+        const int Draws = 20000;
+        for (int n = 0; n < Draws; n++)
+        {
+            ulong key = rng.NextUInt64();
+            int inputs = 1 + rng.NextInt32(1000), example = rng.NextInt32(300), row = rng.NextInt32(inputs), column = rng.NextInt32(3000);
+            float p = new[] { 0.5f, 0.3f, 0.9f, 0.75f }[n % 4];
+            uint s = (uint)CompiledNets.Randomness.SplitMix64.Mix(key + ((ulong)example * (ulong)inputs + (ulong)row + 1) * CompiledNets.Randomness.SplitMix64.Increment);
+            int block = column / 512, q = column % 512 / 16, l = column % 16;
+            uint v = 0;
+            for (int j = 0; j < 16; j++)
+                v |= (LowBias32(s + (uint)(256 * block + 16 * l + j) * 0x9E3779B9u) >> q & 1u) << (15 - j);
+            bool expected = v >= 65536 - (uint)Math.Round(p * 65536.0);
+            if (expected != DropConnect.Kept(key, example, row, column, inputs, p)) mismatches++;
+            if (expected) kept++;
+        }
+        Assert.Equal(0, mismatches);
+        Assert.InRange(kept, Draws * 0.55, Draws * 0.675); // mean p = 0.6125: not all kept or all dropped
+    }
+
+    [Theory]
+    [InlineData(7, 33, 45, 0.55f)]
+    [InlineData(5, 40, 530, 0.75f)] // two column blocks, the second barely begun
+    [InlineData(300, 3, 2100, 0.5f)] // the backward pass's examples in two gathers (256 + 44), its mask words in two chunks
+    public void Every_vector_level_gives_the_same_forward_and_backward_up_to_rounding(int Batch, int Inputs, int Outputs, float Keep)
+    {
         float[] input = TestData.Gaussian(Batch * Inputs, seed: 1);
         for (int i = 0; i < input.Length; i += 3) input[i] = 0f; // skipped rows
         float[] weights = TestData.Gaussian(Inputs * Outputs, seed: 2, scale: 0.3);
@@ -177,15 +216,15 @@ public class DropConnectTests(ITestOutputHelper output)
         (float[] Y, float[] DW, float[] DB, float[] DX) Run(SimdLevel level)
         {
             var y = new float[Batch * Outputs];
-            DropConnect.Forward(level, y, input, weights, bias, Batch, Inputs, Outputs, Activation.Tanh, 0.55f, 99, threads: 1, weightsFinite: null);
+            DropConnect.Forward(level, y, input, weights, bias, Batch, Inputs, Outputs, Activation.Tanh, Keep, 99, threads: 1, weightsFinite: null);
             var dw = new float[Inputs * Outputs];
             var db = new float[Outputs];
             var dx = new float[Batch * Inputs];
-            DropConnect.Backward(level, dw, db, dx, dOutput, input, weights, Batch, Inputs, Outputs, 0.55f, 99, masked: true, threads: 1);
+            DropConnect.Backward(level, dw, db, dx, dOutput, input, weights, Batch, Inputs, Outputs, Keep, 99, masked: true, threads: 1);
             // Without an input gradient (a first layer) the weight gradient takes another loop order: the same sums.
             var dwAlone = new float[Inputs * Outputs];
-            DropConnect.Backward(level, dwAlone, new float[Outputs], default, dOutput, input, weights, Batch, Inputs, Outputs, 0.55f, 99, masked: true, threads: 1);
-            Assert.Equal(dw, dwAlone);
+            DropConnect.Backward(level, dwAlone, new float[Outputs], default, dOutput, input, weights, Batch, Inputs, Outputs, Keep, 99, masked: true, threads: 1);
+            Assert.True(dw.AsSpan().SequenceEqual(dwAlone), $"{level}: the weight gradient differs without an input gradient");
             return (y, dw, db, dx);
         }
         var scalar = Run(SimdLevel.Scalar);
@@ -196,14 +235,14 @@ public class DropConnectTests(ITestOutputHelper output)
             {
                 double z = bias[o];
                 for (int i = 0; i < Inputs; i++)
-                    if (DropConnect.Kept(99, b, i, o, Inputs, 0.55f)) z += (double)input[b * Inputs + i] * weights[i * Outputs + o];
+                    if (DropConnect.Kept(99, b, i, o, Inputs, Keep)) z += (double)input[b * Inputs + i] * weights[i * Outputs + o];
                 Assert.Equal(Math.Tanh(z), scalar.Y[b * Outputs + o], 5e-6);
             }
             for (int i = 0; i < Inputs; i++)
             {
                 double dx = 0;
                 for (int o = 0; o < Outputs; o++)
-                    if (DropConnect.Kept(99, b, i, o, Inputs, 0.55f)) dx += (double)weights[i * Outputs + o] * dOutput[b * Outputs + o];
+                    if (DropConnect.Kept(99, b, i, o, Inputs, Keep)) dx += (double)weights[i * Outputs + o] * dOutput[b * Outputs + o];
                 Assert.Equal(dx, scalar.DX[b * Inputs + i], 5e-5);
             }
         }
@@ -212,7 +251,7 @@ public class DropConnectTests(ITestOutputHelper output)
             {
                 double dw = 0;
                 for (int b = 0; b < Batch; b++)
-                    if (DropConnect.Kept(99, b, i, o, Inputs, 0.55f)) dw += (double)input[b * Inputs + i] * dOutput[b * Outputs + o];
+                    if (DropConnect.Kept(99, b, i, o, Inputs, Keep)) dw += (double)input[b * Inputs + i] * dOutput[b * Outputs + o];
                 Assert.Equal(dw, scalar.DW[i * Outputs + o], 5e-5);
             }
         foreach (SimdLevel level in SupportedLevels.All())
