@@ -37,6 +37,14 @@ internal unsafe interface IImageOps
     /// <c>count − shifts[t] + Width − 1</c>.
     /// </summary>
     static abstract void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms);
+    /// <summary>Floats of the lane masks <see cref="FoldOutputRows"/> reads for <paramref name="g"/> (0 for plain loops).</summary>
+    static abstract int OutputRowMaskLength(in Conv2DGeometry g);
+    /// <summary>Floats of room <see cref="FoldOutputRows"/> needs before the product, and (plus the input width) after it.</summary>
+    static abstract int OutputRowProductMargin(in Conv2DGeometry g);
+    /// <summary>Writes the lane masks of <see cref="FoldOutputRows"/> for <paramref name="g"/>.</summary>
+    static abstract void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g);
+    /// <summary>One example's input gradient from the product over its output positions: see <see cref="ConvRowFold"/>.</summary>
+    static abstract void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g);
     /// <summary>Floats per vector (1 for plain loops): the padding unit of <see cref="FilterGradient"/>'s rows.</summary>
     static abstract int Width { get; }
     /// <summary>The weight gradient of a stride-1 convolution over a chunk of examples: see <see cref="ConvFilterGradient{TV, TS}.Run"/>.</summary>
@@ -53,6 +61,14 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job) => ConvFilterVectorGradient<TV, TS>.Run(job);
+
+    public static int OutputRowMaskLength(in Conv2DGeometry g) => ConvRowFold<TV, TS>.MaskLength(g);
+
+    public static int OutputRowProductMargin(in Conv2DGeometry g) => ConvRowFold<TV, TS>.ProductMargin(g);
+
+    public static void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g) => ConvRowFold<TV, TS>.PrepareMasks(masks, g);
+
+    public static void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g) => ConvRowFold<TV, TS>.Fold(dx, product, masks, g);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -170,6 +186,14 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static int Width => 1;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
+
+    public static int OutputRowMaskLength(in Conv2DGeometry g) => 0;
+
+    public static int OutputRowProductMargin(in Conv2DGeometry g) => 0;
+
+    public static void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g) { }
+
+    public static void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g) => ConvRowFold.FoldScalar(dx, product, g);
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job)
     {
