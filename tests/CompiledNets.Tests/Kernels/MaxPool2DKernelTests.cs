@@ -133,7 +133,7 @@ public class MaxPool2DKernelTests
     {
         // The blocks fast path writes each 2 × 2 block whole; an argmax outside its own block (possible from another
         // caller's indices) must fall back to clearing and adding, and −0 must come out as +0 (0 + −0), as adding does.
-        const int channels = 2, height = 4, width = 10, oh = 2, ow = 5;
+        const int channels = 2, height = 4, width = 18, oh = 2, ow = 9; // 9 per row: the 8-lane AVX2 path, then 4 lanes
         var rng = new SplitMix64(4);
         var at = new int[channels * oh * ow];
         var dy = new float[at.Length];
