@@ -212,6 +212,9 @@ public static unsafe class Conv2D
         {
             Transpose.Run(w, k, wt, f, f, k);
             var state = new State { Output = dy, Input = dx, Weights = wt, Batch = batch, Geometry = geometry, Level = level, Method = method };
+            // Over the output rows, the filters whose whole output gradient is zero (a channel spatial dropout dropped) are
+            // left out of the product: exact with finite weights (0 · ∞ is NaN).
+            if (method == Method.OutputRows) state.SkipZeros = Checks.AllFinite(weights.Slice(0, geometry.WeightCount));
             if (method == Method.Grid)
             {
                 state.Grid = new GridShape(geometry);
@@ -561,19 +564,37 @@ public static unsafe class Conv2D
         fixed (float* buffer = Scratch(ref t_patches, (long)patch * positions + 2 * margin + g.Width), masks = Scratch(ref t_grid, TO.OutputRowMaskLength(g)))
         {
             float* product = buffer + margin;
+            int* terms = stackalloc int[filters <= 256 ? filters : 0];
             TO.PrepareOutputRowMasks(masks, g);
             for (int b = first; b < last; b++)
             {
+                float* dy = s.Output + (long)b * g.OutputSize;
                 var job = new GemmJob
                 {
                     A = s.Weights, ARowStride = filters, AColumnStride = 1,
-                    B = s.Output + (long)b * g.OutputSize, Ldb = positions,
+                    B = dy, Ldb = positions,
                     C = product, Ldc = positions,
                     M = patch, N = positions, K = filters,
                     Level = s.Level,
                     Finish = GemmFinish.None,
                 };
-                Gemm.RunRows(ref job, 0, patch);
+                if (s.SkipZeros && filters <= 256)
+                {
+                    int count = 0;
+                    for (int f = 0; f < filters; f++)
+                    {
+                        terms[count] = f;
+                        // NaN is not 0: such a row stays.
+                        count += TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(dy + (long)f * positions, positions)) != 0f ? 1 : 0;
+                    }
+                    if (count < filters)
+                    {
+                        job.Terms = terms;
+                        job.TermCount = count;
+                    }
+                }
+                if (job.Terms != null && job.TermCount == 0) TO.Clear(product, patch * positions);
+                else Gemm.RunRows(ref job, 0, patch);
                 TO.FoldOutputRows(s.Input + (long)b * g.InputSize, product, masks, g);
             }
         }

@@ -158,6 +158,37 @@ public class Conv2DKernelTests
     }
 
     [Theory]
+    [InlineData("LeNet conv2")]
+    [InlineData("CNN conv2 same")]
+    [InlineData("lanes F8 valid 9x7 k4")]
+    public void The_input_gradient_leaves_out_whole_zero_filter_planes_only_where_exact(string name)
+    {
+        // Whole planes of the output gradient zero, as after spatial dropout: over the output rows the product leaves those
+        // filters out; with an infinite weight it must not (0 · ∞ is NaN in the definition), and all-zero examples give 0.
+        (Conv2DGeometry g, int batch) = Case(name);
+        (float[] x, float[] w, _, float[] dy) = Operands(g, batch, Seed(name) + 2, inputZeros: 0, gradientZeros: 0.6);
+        int plane = g.OutputPlaneSize;
+        for (int b = 0; b < batch; b++)
+            for (int f = 0; f < g.Filters; f++)
+                if ((b + f) % 3 == 0 || b == batch - 1) Array.Clear(dy, (b * g.Filters + f) * plane, plane);
+        foreach (bool infinite in new[] { false, true })
+        {
+            if (infinite) w[g.PatchSize + 1] = float.PositiveInfinity; // filter 1, whose plane is zero in example 0 (or 2)
+            (double[] dx, double[] magnitude) = Reference.InputGradient(dy, w, batch, g);
+            foreach (SimdLevel level in Levels())
+            {
+                float[] gx = Filled(batch * g.InputSize + 3, float.NaN);
+                Conv2D.BackwardInput(level, gx, dy, w, batch, g, threads: 1);
+                if (infinite)
+                    AssertSameNaNs(dx, gx[..dx.Length], $"{level} input gradient, infinite weight");
+                else
+                    for (int i = 0; i < dx.Length; i++) AssertClose(dx[i], gx[i], magnitude[i], $"{level} input gradient {i}");
+                for (int i = dx.Length; i < gx.Length; i++) Assert.True(float.IsNaN(gx[i]), "written past the input gradient");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Non_finite_values_give_NaN_where_the_definition_does(int stride)
