@@ -100,9 +100,18 @@ internal sealed class MaxPool2DLayer : PlannedLayer
             $"size: {Layer.Size}, stride: {Layer.Stride}, outHeight: {OutputShape.Height}, outWidth: {OutputShape.Width});");
     }
 
+    /// <summary>
+    /// Whether the convolution before takes its weight gradient straight from this layer's gradient and maxima (it is
+    /// right before, its ReLU folded here, and nothing needs its input gradient): then this layer writes nothing.
+    /// </summary>
+    public bool FeedsWeightGradientOf(PlannedLayer previous) =>
+        previous == Previous && previous is Conv2DLayer { FirstToNeedGradient: true } && previous.GradientIsPreActivation;
+
+    public string Sizes2D => $"poolHeight: {OutputShape.Height}, poolWidth: {OutputShape.Width}";
+
     public override void WriteBackward(CodeWriter w)
     {
-        if (!WritesInputGradient) return;
+        if (!WritesInputGradient || FeedsWeightGradientOf(Previous!)) return;
         Buffer before = Previous!.Gradient!;
         w.Line();
         if (Previous!.GradientIsPreActivation)

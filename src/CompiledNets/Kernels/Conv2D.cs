@@ -109,6 +109,86 @@ public static unsafe class Conv2D
         int batch, Conv2DGeometry geometry, int threads = 1)
         => BackwardInput(Simd.Level, dInput, dOutput, weights, batch, geometry, threads);
 
+    /// <summary>
+    /// <see cref="BackwardParameters(Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, int)"/>
+    /// of a convolution whose output a max pooling read, from the pooling's gradient (and through the convolution's ReLU
+    /// when <paramref name="relu"/>): the output gradient is zero but at the windows' maxima, so the weight gradient sums
+    /// only the pooling's outputs, each times the input under its maximum's window (for a stride-1 unpadded convolution
+    /// whose kernel rows fit in a vector, a finite input and maxima inside their own filter's plane; otherwise the
+    /// pooling's backward pass into <paramref name="dOutput"/> and the dense weight gradient).
+    /// </summary>
+    /// <param name="dWeights">[F, C, k, k].</param>
+    /// <param name="dBias">[F].</param>
+    /// <param name="dOutput">[batch, F, OH, OW]: scratch for the other path (its contents are not defined afterwards).</param>
+    /// <param name="dPooled">[batch, F, poolHeight, poolWidth]: the gradient with respect to the pooling's output.</param>
+    /// <param name="argmax">[batch, F, poolHeight, poolWidth]: the pooling's maxima, indices into an example's [F, OH, OW].</param>
+    /// <param name="pooled">[batch, F, poolHeight, poolWidth]: the pooling's output (read when <paramref name="relu"/>).</param>
+    /// <param name="relu">Whether the convolution's activation is ReLU (the gradient then passes where the maximum is positive).</param>
+    /// <param name="input">[batch, C, H, W]: the layer's input in the forward pass.</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="poolHeight">Rows of the pooling's output.</param>
+    /// <param name="poolWidth">Columns of the pooling's output.</param>
+    /// <param name="threads">Threads for the other path (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), an index is outside its example, or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    public static void BackwardParametersThroughMaxPool(Span<float> dWeights, Span<float> dBias, Span<float> dOutput,
+        ReadOnlySpan<float> dPooled, ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input,
+        int batch, Conv2DGeometry geometry, int poolHeight, int poolWidth, int threads = 1)
+        => BackwardParametersThroughMaxPool(Simd.Level, dWeights, dBias, dOutput, dPooled, argmax, pooled, relu, input, batch, geometry,
+            poolHeight, poolWidth, threads);
+
+    internal static void BackwardParametersThroughMaxPool(SimdLevel level, Span<float> dWeights, Span<float> dBias, Span<float> dOutput,
+        ReadOnlySpan<float> dPooled, ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input,
+        int batch, Conv2DGeometry geometry, int poolHeight, int poolWidth, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Positive(poolHeight, nameof(poolHeight));
+        KernelArguments.Positive(poolWidth, nameof(poolWidth));
+        long pooledSize = (long)geometry.Filters * poolHeight * poolWidth;
+        KernelArguments.Length(dWeights.Length, geometry.WeightCount, nameof(dWeights));
+        KernelArguments.Length(dBias.Length, geometry.Filters, nameof(dBias));
+        KernelArguments.Length(dOutput.Length, (long)batch * geometry.OutputSize, nameof(dOutput));
+        KernelArguments.Length(dPooled.Length, batch * pooledSize, nameof(dPooled));
+        KernelArguments.Length(argmax.Length, batch * pooledSize, nameof(argmax));
+        if (relu) KernelArguments.Length(pooled.Length, batch * pooledSize, nameof(pooled));
+        KernelArguments.Length(input.Length, (long)batch * geometry.InputSize, nameof(input));
+        if (batch > 0 && PooledGradient(level, dWeights, dBias, dPooled, argmax, pooled, relu, input, batch, geometry, poolHeight * poolWidth))
+            return;
+        if (relu) MaxPool2D.BackwardThroughReLU(dOutput, dPooled, argmax, pooled, batch, geometry.Filters, geometry.OutHeight, geometry.OutWidth, poolHeight, poolWidth);
+        else MaxPool2D.Backward(dOutput, dPooled, argmax, batch, geometry.Filters, geometry.OutHeight, geometry.OutWidth, poolHeight, poolWidth);
+        BackwardParameters(level, dWeights, dBias, dOutput, input, batch, geometry, threads);
+    }
+
+    [ThreadStatic] private static int[]? t_map;
+
+    /// <summary>The sums over the pooling's outputs (<see cref="ConvPooledGradient{TV, TS}"/>) where they apply; false otherwise.</summary>
+    private static bool PooledGradient(SimdLevel level, Span<float> dWeights, Span<float> dBias, ReadOnlySpan<float> dPooled,
+        ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input, int batch, in Conv2DGeometry g, int pooledPlane)
+    {
+        // 256-bit vectors at the 512-bit level too: a kernel row is at most 6 values, and a 64-byte load of one nearly always
+        // spans two cache lines (LeNet's conv1 took 1.4 times as long with them).
+        bool applies = level switch
+        {
+            SimdLevel.Vector512 or SimdLevel.Vector256 => ConvPooledGradient<Vector256<float>, Simd256>.Applies(g),
+            SimdLevel.Vector128 => ConvPooledGradient<Vector128<float>, Simd128>.Applies(g),
+            _ => false,
+        };
+        // The dense sum meets every input (0 · ∞ is NaN there): only a finite input may leave the other positions out.
+        if (!applies || !Checks.AllFinite(input.Slice(0, batch * g.InputSize))) return false;
+        fixed (float* dw = dWeights, db = dBias, dp = dPooled, maxima = pooled, x = input)
+        fixed (int* at = argmax, map = ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256))
+        fixed (float* rows = Scratch(ref t_product, (long)g.Filters * g.Channels * g.KernelSize * 16), gradients = Scratch(ref t_grid, pooledPlane))
+        {
+            float* positive = relu ? maxima : null;
+            return level switch
+            {
+                SimdLevel.Vector512 or SimdLevel.Vector256 => ConvPooledGradient<Vector256<float>, Simd256>.Run(dw, db, rows, map, gradients, dp, at, positive, x, batch, g, pooledPlane),
+                _ => ConvPooledGradient<Vector128<float>, Simd128>.Run(dw, db, rows, map, gradients, dp, at, positive, x, batch, g, pooledPlane),
+            };
+        }
+    }
+
     /// <summary>How a pass computes: the input as its own patch matrix, on the grid, or through a patch matrix.</summary>
     internal enum Method : byte { Pointwise, Grid, FilterVectors, Patches, OutputRows }
 

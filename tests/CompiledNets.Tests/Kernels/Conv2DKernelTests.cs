@@ -158,6 +158,53 @@ public class Conv2DKernelTests
     }
 
     [Theory]
+    [InlineData(1, 28, 28, 6, 5, 2, 2, 3)]   // LeNet conv1 and pool 1
+    [InlineData(6, 12, 12, 16, 5, 2, 2, 2)]  // LeNet conv2 and pool 2
+    [InlineData(2, 9, 11, 3, 3, 3, 2, 2)]    // overlapping windows, the last column unread
+    [InlineData(1, 8, 8, 8, 7, 2, 2, 2)]     // a kernel too wide for 128-bit vectors (the dense path there)
+    public void The_weight_gradient_through_max_pooling_matches_the_dense_one(int channels, int height, int width, int filters, int k,
+        int size, int stride, int batch)
+    {
+        // From the pooling's gradient, its maxima and output (ReLU before it): against unpooling, the ReLU's derivative and
+        // the direct weight gradient; also a non-finite input and a maximum outside its filter's plane, which take the
+        // dense path (the sums over the maxima alone would miss 0 · NaN, or read the wrong window).
+        var g = Conv2DGeometry.Valid(channels, height, width, filters, k);
+        int ph = (g.OutHeight - size) / stride + 1, pw = (g.OutWidth - size) / stride + 1, pooledSize = filters * ph * pw;
+        (float[] x, float[] w, float[] bias, _) = Operands(g, batch, (ulong)(channels * 100 + k), inputZeros: 0.2, gradientZeros: 0);
+        var y = new float[batch * g.OutputSize];
+        Conv2D.Forward(y, x, w, bias, batch, g, Activation.ReLU);
+        var pooled = new float[batch * pooledSize];
+        var at = new int[pooled.Length];
+        MaxPool2D.Forward(pooled, at, y, batch, filters, g.OutHeight, g.OutWidth, size, stride, ph, pw);
+        var rng = new SplitMix64(9);
+        var dPooled = new float[pooled.Length];
+        for (int i = 0; i < dPooled.Length; i++) dPooled[i] = (float)(rng.NextDouble() - 0.5);
+        foreach (string variant in new[] { "plain", "non-finite input", "maximum outside its plane" })
+        {
+            float[] input = (float[])x.Clone();
+            int[] argmax = (int[])at.Clone();
+            if (variant == "non-finite input") input[g.InputSize + 5] = float.NaN;
+            if (variant == "maximum outside its plane" && filters > 1) argmax[3] = argmax[pooledSize - 1]; // filter 0's output at the last filter's maximum
+            var dConv = new float[y.Length];
+            MaxPool2D.Backward(dConv, dPooled, argmax, batch, filters, g.OutHeight, g.OutWidth, ph, pw);
+            Activations.ReLUBackward(dConv, y);
+            (double[] dw, double[] dwMagnitude, double[] db, double[] dbMagnitude) = Reference.WeightGradient(dConv, input, batch, g);
+            foreach (SimdLevel level in Levels())
+            {
+                float[] gw = Filled(g.WeightCount, float.NaN), gb = Filled(g.Filters, float.NaN), scratch = Filled(y.Length, float.NaN);
+                Conv2D.BackwardParametersThroughMaxPool(level, gw, gb, scratch, dPooled, argmax, pooled, relu: true, input, batch, g, ph, pw, threads: 1);
+                if (variant == "non-finite input")
+                {
+                    AssertSameNaNs(dw, gw, $"{level} {variant} weight gradient");
+                    continue;
+                }
+                for (int i = 0; i < dw.Length; i++) AssertClose(dw[i], gw[i], dwMagnitude[i], $"{level} {variant} weight gradient {i}");
+                for (int i = 0; i < db.Length; i++) AssertClose(db[i], gb[i], dbMagnitude[i], $"{level} {variant} bias gradient {i}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("LeNet conv2")]
     [InlineData("CNN conv2 same")]
     [InlineData("lanes F8 valid 9x7 k4")]

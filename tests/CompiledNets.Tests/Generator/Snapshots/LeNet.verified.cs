@@ -396,12 +396,8 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
         var dPool1 = Rows(_dPool1, 864);
         global::CompiledNets.Kernels.Conv2D.BackwardInput(dPool1, dConv2, Conv2Weights, batchSize, s_conv2, threads: _threads);
 
-        // Back through Pool 1 and Conv 1's ReLU: each window's gradient goes to its maximum where that is positive
-        var dConv1 = Rows(_dConv1, 3456);
-        global::CompiledNets.Kernels.MaxPool2D.BackwardThroughReLU(dConv1, dPool1, Indices(_pool1Winners, 864), Rows(_pool1, 864), batchSize, channels: 6, height: 24, width: 24, outHeight: 12, outWidth: 12);
-
         // Conv 1: 1×28×28 -> 6×24×24, 5×5 kernel, stride 1, valid padding, ReLU
-        global::CompiledNets.Kernels.Conv2D.BackwardParameters(Conv1WeightGradients, Conv1BiasGradients, dConv1, Rows(_input, 784), batchSize, s_conv1, threads: _threads);
+        global::CompiledNets.Kernels.Conv2D.BackwardParametersThroughMaxPool(Conv1WeightGradients, Conv1BiasGradients, Rows(_dConv1, 3456), dPool1, Indices(_pool1Winners, 864), Rows(_pool1, 864), relu: true, Rows(_input, 784), batchSize, s_conv1, poolHeight: 12, poolWidth: 12, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
