@@ -81,8 +81,7 @@ internal static class StepBreakdown
         var clock = new StepClock("copy inputs + finite check", "conv1 forward", "pool1 forward", "conv2 forward", "pool2 forward",
             "spatial dropout", "masks 1+2", "dense1 forward", "dense2 forward", "dense3 forward", "loss + loss backward",
             "dense3 dW + dIn", "dense2 dW", "dense2 dIn", "dense1 dW", "dense1 dIn", "spatial dropout backward",
-            "pool2 backward", "conv2 ReLU backward", "conv2 dW", "conv2 dIn", "pool1 backward", "conv1 ReLU backward",
-            "conv1 dW", "adam");
+            "pool2 + conv2 ReLU backward", "conv2 dW", "conv2 dIn", "conv1 dW from pool1's gradient", "adam");
         for (int step = 0; step < Steps; step++)
         {
             int b = step % batches;
@@ -121,13 +120,10 @@ internal static class StepBreakdown
             Dense.BackwardParameters(gw1, gb1, dd1, spatial, B, 256, 120, threads); clock.Mark();
             Dense.BackwardInput(dSpatial, dd1, w1, B, 256, 120, threads: threads, weightsFinite: finite); clock.Mark();
             SpatialDropout.Apply(dPool2, dSpatial, spatialMask, B, 16, 16); clock.Mark();
-            MaxPool2D.Backward(dConv2, dPool2, winners2, B, 16, 8, 8, 4, 4); clock.Mark();
-            Activations.ReLUBackward(dConv2, conv2); clock.Mark();
+            MaxPool2D.BackwardThroughReLU(dConv2, dPool2, winners2, pool2, B, 16, 8, 8, 4, 4); clock.Mark();
             Conv2D.BackwardParameters(gcw2, gcb2, dConv2, pool1, B, s2, threads); clock.Mark();
             Conv2D.BackwardInput(dPool1, dConv2, cw2, B, s2, threads); clock.Mark();
-            MaxPool2D.Backward(dConv1, dPool1, winners1, B, 6, 24, 24, 12, 12); clock.Mark();
-            Activations.ReLUBackward(dConv1, conv1); clock.Mark();
-            Conv2D.BackwardParameters(gcw1, gcb1, dConv1, input, B, s1, threads); clock.Mark();
+            Conv2D.BackwardParametersThroughMaxPool(gcw1, gcb1, dConv1, dPool1, winners1, pool1, relu: true, input, B, s1, 12, 12, threads); clock.Mark();
             OptimizerStep.Run(adam, p, g, threads, tensors); clock.Mark();
         }
         clock.Print(Steps - Warm, threads);

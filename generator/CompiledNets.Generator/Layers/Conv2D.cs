@@ -97,6 +97,8 @@ internal sealed class Conv2DLayer : PlannedLayer
     public override Shape OutputShape { get; }
     public override Buffer Output => Values;
     public override bool HasParameters => true;
+    /// <summary>Whether no layer before this one needs a gradient (so this one writes no input gradient).</summary>
+    public bool FirstToNeedGradient => Previous is not { NeedsGradient: true };
     public override Buffer? Gradient => ConvGradient;
     public override Epilogue? Epilogue => new(Title, Layer.Activation, Values, null);
     public override IEnumerable<TensorPlan> Tensors() => [WeightTensor, BiasTensor];
@@ -190,6 +192,14 @@ internal sealed class Conv2DLayer : PlannedLayer
         string d = ConvGradient.Name;
         w.Line();
         w.Line($"// {Title}: {Describe()}");
+        if (Next is MaxPool2DLayer pool && pool.FeedsWeightGradientOf(this))
+        {
+            // The output gradient is zero but at the pooling's maxima: the weight gradient sums those alone.
+            w.Line($"{Names.Kernels}.Conv2D.BackwardParametersThroughMaxPool({Prefix}WeightGradients, {Prefix}BiasGradients, Rows({ConvGradient.Field}, {ConvGradient.Width}), {pool.Gradient!.Name}, " +
+                $"Indices({pool.Winners.Field}, {pool.Winners.Width}), Rows({pool.Values.Field}, {pool.Values.Width}), relu: true, " +
+                $"Rows({Source.Field}, {Source.Width}), batchSize, {Geometry}, {pool.Sizes2D}, threads: _threads);");
+            return;
+        }
         if (!GradientIsPreActivation && Layer.Activation != ActivationKind.None)
             w.Line($"{Names.Kernels}.Activations.{Layer.Activation}Backward({d}, Rows({Values.Field}, {Values.Width}));");
         w.Line($"{Names.Kernels}.Conv2D.BackwardParameters({Prefix}WeightGradients, {Prefix}BiasGradients, {d}, Rows({Source.Field}, {Source.Width}), batchSize, {Geometry}, threads: _threads);");

@@ -70,6 +70,14 @@ internal sealed class MaxPool2DLayer : PlannedLayer
     public override Epilogue? Epilogue => new(Title, ActivationKind.None, Values, null);
     public override IEnumerable<Buffer> IndexBuffers() => [Winners];
 
+    /// <summary>
+    /// After a ReLU with nothing between (a Conv2D's own activation): the derivative at each window's maximum is whether
+    /// this layer's output there is positive, so the backward pass applies it while it sends each gradient to its
+    /// maximum, and the pass over the whole (larger) input that the ReLU's backward would make is left out.
+    /// </summary>
+    public override bool FoldsEpilogueOf(PlannedLayer previous) =>
+        previous.Epilogue is { Activation: ActivationKind.ReLU, Dropout: null } epilogue && epilogue.Values == Source;
+
     public override IEnumerable<LayerInfoPlan> Infos() =>
         [new(Values.Name, "MaxPool2D", InputShape, OutputShape, Settings, Window: Layer.Size, Stride: Layer.Stride)];
 
@@ -103,11 +111,28 @@ internal sealed class MaxPool2DLayer : PlannedLayer
         w.Line(ForwardCall);
     }
 
+    /// <summary>
+    /// Whether the convolution before takes its weight gradient straight from this layer's gradient and maxima (it is
+    /// right before, its ReLU folded here, and nothing needs its input gradient): then this layer writes nothing.
+    /// </summary>
+    public bool FeedsWeightGradientOf(PlannedLayer previous) =>
+        previous == Previous && previous is Conv2DLayer { FirstToNeedGradient: true } && previous.GradientIsPreActivation;
+
+    public string Sizes2D => $"poolHeight: {OutputShape.Height}, poolWidth: {OutputShape.Width}";
+
     public override void WriteBackward(CodeWriter w)
     {
-        if (!WritesInputGradient) return;
+        if (!WritesInputGradient || FeedsWeightGradientOf(Previous!)) return;
         Buffer before = Previous!.Gradient!;
         w.Line();
+        if (Previous!.GradientIsPreActivation)
+        {
+            w.Line($"// Back through {Title} and {Previous.Title}'s ReLU: each window's gradient goes to its maximum where that is positive");
+            w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
+            w.Line($"{Names.Kernels}.MaxPool2D.BackwardThroughReLU({before.Name}, {_gradient.Name}, Indices({Winners.Field}, {Winners.Width}), " +
+                $"Rows({Values.Field}, {Values.Width}), {Sizes}, outHeight: {OutputShape.Height}, outWidth: {OutputShape.Width});");
+            return;
+        }
         w.Line($"// Back through {Title}: each window's gradient goes to its maximum");
         w.Line($"var {before.Name} = Rows({before.Field}, {before.Width});");
         w.Line($"{Names.Kernels}.MaxPool2D.Backward({before.Name}, {_gradient.Name}, Indices({Winners.Field}, {Winners.Width}), {Sizes}, " +

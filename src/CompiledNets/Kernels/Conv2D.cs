@@ -132,8 +132,88 @@ public static unsafe class Conv2D
         int batch, Conv2DGeometry geometry, int threads = 1)
         => BackwardInput(Simd.Level, dInput, dOutput, weights, batch, geometry, threads);
 
+    /// <summary>
+    /// <see cref="BackwardParameters(Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, int)"/>
+    /// of a convolution whose output a max pooling read, from the pooling's gradient (and through the convolution's ReLU
+    /// when <paramref name="relu"/>): the output gradient is zero but at the windows' maxima, so the weight gradient sums
+    /// only the pooling's outputs, each times the input under its maximum's window (for a stride-1 unpadded convolution
+    /// whose kernel rows fit in a vector, a finite input and maxima inside their own filter's plane; otherwise the
+    /// pooling's backward pass into <paramref name="dOutput"/> and the dense weight gradient).
+    /// </summary>
+    /// <param name="dWeights">[F, C, k, k].</param>
+    /// <param name="dBias">[F].</param>
+    /// <param name="dOutput">[batch, F, OH, OW]: scratch for the other path (its contents are not defined afterwards).</param>
+    /// <param name="dPooled">[batch, F, poolHeight, poolWidth]: the gradient with respect to the pooling's output.</param>
+    /// <param name="argmax">[batch, F, poolHeight, poolWidth]: the pooling's maxima, indices into an example's [F, OH, OW].</param>
+    /// <param name="pooled">[batch, F, poolHeight, poolWidth]: the pooling's output (read when <paramref name="relu"/>).</param>
+    /// <param name="relu">Whether the convolution's activation is ReLU (the gradient then passes where the maximum is positive).</param>
+    /// <param name="input">[batch, C, H, W]: the layer's input in the forward pass.</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="geometry">The convolution's shape.</param>
+    /// <param name="poolHeight">Rows of the pooling's output.</param>
+    /// <param name="poolWidth">Columns of the pooling's output.</param>
+    /// <param name="threads">Threads for the other path (at least 1).</param>
+    /// <exception cref="ArgumentException">A span is too short (the exception names it), an index is outside its example, or the geometry is <c>default</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    public static void BackwardParametersThroughMaxPool(Span<float> dWeights, Span<float> dBias, Span<float> dOutput,
+        ReadOnlySpan<float> dPooled, ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input,
+        int batch, Conv2DGeometry geometry, int poolHeight, int poolWidth, int threads = 1)
+        => BackwardParametersThroughMaxPool(Simd.Level, dWeights, dBias, dOutput, dPooled, argmax, pooled, relu, input, batch, geometry,
+            poolHeight, poolWidth, threads);
+
+    internal static void BackwardParametersThroughMaxPool(SimdLevel level, Span<float> dWeights, Span<float> dBias, Span<float> dOutput,
+        ReadOnlySpan<float> dPooled, ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input,
+        int batch, Conv2DGeometry geometry, int poolHeight, int poolWidth, int threads)
+    {
+        CheckShape(batch, geometry, threads);
+        KernelArguments.Positive(poolHeight, nameof(poolHeight));
+        KernelArguments.Positive(poolWidth, nameof(poolWidth));
+        long pooledSize = (long)geometry.Filters * poolHeight * poolWidth;
+        KernelArguments.Length(dWeights.Length, geometry.WeightCount, nameof(dWeights));
+        KernelArguments.Length(dBias.Length, geometry.Filters, nameof(dBias));
+        KernelArguments.Length(dOutput.Length, (long)batch * geometry.OutputSize, nameof(dOutput));
+        KernelArguments.Length(dPooled.Length, batch * pooledSize, nameof(dPooled));
+        KernelArguments.Length(argmax.Length, batch * pooledSize, nameof(argmax));
+        if (relu) KernelArguments.Length(pooled.Length, batch * pooledSize, nameof(pooled));
+        KernelArguments.Length(input.Length, (long)batch * geometry.InputSize, nameof(input));
+        if (batch > 0 && PooledGradient(level, dWeights, dBias, dPooled, argmax, pooled, relu, input, batch, geometry, poolHeight * poolWidth))
+            return;
+        if (relu) MaxPool2D.BackwardThroughReLU(dOutput, dPooled, argmax, pooled, batch, geometry.Filters, geometry.OutHeight, geometry.OutWidth, poolHeight, poolWidth);
+        else MaxPool2D.Backward(dOutput, dPooled, argmax, batch, geometry.Filters, geometry.OutHeight, geometry.OutWidth, poolHeight, poolWidth);
+        BackwardParameters(level, dWeights, dBias, dOutput, input, batch, geometry, threads);
+    }
+
+    [ThreadStatic] private static int[]? t_map;
+
+    /// <summary>The sums over the pooling's outputs (<see cref="ConvPooledGradient{TV, TS}"/>) where they apply; false otherwise.</summary>
+    private static bool PooledGradient(SimdLevel level, Span<float> dWeights, Span<float> dBias, ReadOnlySpan<float> dPooled,
+        ReadOnlySpan<int> argmax, ReadOnlySpan<float> pooled, bool relu, ReadOnlySpan<float> input, int batch, in Conv2DGeometry g, int pooledPlane)
+    {
+        // 256-bit vectors at the 512-bit level too: a kernel row is at most 6 values, and a 64-byte load of one nearly always
+        // spans two cache lines (LeNet's conv1 took 1.4 times as long with them).
+        bool applies = level switch
+        {
+            SimdLevel.Vector512 or SimdLevel.Vector256 => ConvPooledGradient<Vector256<float>, Simd256>.Applies(g),
+            SimdLevel.Vector128 => ConvPooledGradient<Vector128<float>, Simd128>.Applies(g),
+            _ => false,
+        };
+        // The dense sum meets every input (0 · ∞ is NaN there): only a finite input may leave the other positions out.
+        if (!applies || !Checks.AllFinite(input.Slice(0, batch * g.InputSize))) return false;
+        fixed (float* dw = dWeights, db = dBias, dp = dPooled, maxima = pooled, x = input)
+        fixed (int* at = argmax, map = ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256))
+        fixed (float* rows = Scratch(ref t_product, (long)g.Filters * g.Channels * g.KernelSize * 16), gradients = Scratch(ref t_grid, pooledPlane))
+        {
+            float* positive = relu ? maxima : null;
+            return level switch
+            {
+                SimdLevel.Vector512 or SimdLevel.Vector256 => ConvPooledGradient<Vector256<float>, Simd256>.Run(dw, db, rows, map, gradients, dp, at, positive, x, batch, g, pooledPlane),
+                _ => ConvPooledGradient<Vector128<float>, Simd128>.Run(dw, db, rows, map, gradients, dp, at, positive, x, batch, g, pooledPlane),
+            };
+        }
+    }
+
     /// <summary>How a pass computes: the input as its own patch matrix, on the grid, or through a patch matrix.</summary>
-    internal enum Method : byte { Pointwise, Grid, FilterVectors, Patches }
+    internal enum Method : byte { Pointwise, Grid, FilterVectors, Patches, OutputRows }
 
     /// <summary>The method each pass takes for <paramref name="g"/> at <paramref name="level"/> (when its operands are finite): for tests and probes.</summary>
     internal static (Method Forward, Method WeightGradient, Method InputGradient) Methods(in Conv2DGeometry g, SimdLevel level)
@@ -146,10 +226,28 @@ public static unsafe class Conv2D
         // transposes to be a small share (LeNet's 6 → 16 filters of 5 × 5 at batch 128 on AVX-512: forward 307 → 219 µs,
         // weight gradient 327 → 212 µs; 1 → 16 filters of 3 × 3: forward 300 → 384 µs, so not there).
         int width = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, SimdLevel.Vector128 => 4, _ => 0 };
+        Method input = OutputRowsCheaper(g, level, width) ? Method.OutputRows : Method.Grid;
         if (width > 0 && g.Filters % width == 0 && g.Filters <= 4 * width && g.PatchSize >= MinimumFilterVectorTerms)
-            return (Method.FilterVectors, Method.FilterVectors, Method.Grid);
+            return (Method.FilterVectors, Method.FilterVectors, input);
         bool spread = (long)g.Filters * new GridShape(g).OffsetSpan(g) <= MaxSpreadWeights;
-        return (spread ? Method.Grid : Method.Patches, Method.Grid, Method.Grid);
+        return (spread ? Method.Grid : Method.Patches, Method.Grid, input);
+    }
+
+    /// <summary>
+    /// Whether the input gradient costs fewer vector operations as the product over the output positions themselves,
+    /// folded row by row (<see cref="ConvRowFold"/>), than on the grid: the product then has no columns past the
+    /// outputs, but each input row is folded in vectors of its own (a narrow row wastes lanes). LeNet's conv2
+    /// (6 × 12 × 12 → 16 × 8 × 8, kernel 5) per example: 19,200 multiply-adds and 2,160 vector loads against 28,800 and
+    /// 2,700 on the grid with AVX2.
+    /// </summary>
+    private static bool OutputRowsCheaper(in Conv2DGeometry g, SimdLevel level, int width)
+    {
+        if (width == 0 || g.KernelSize == 1) return false;
+        var grid = new GridShape(g);
+        long rows = (long)g.PatchSize * g.Filters * ((g.OutputPlaneSize + width - 1) / width) + ConvRowFold.Loads(g, width);
+        long onGrid = (long)g.PatchSize * g.Filters * ((grid.Positions + width - 1) / width)
+            + (long)g.PatchSize * ((grid.PlaneSize + width - 1) / width);
+        return rows < onGrid;
     }
 
     /// <summary><see cref="Forward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, Conv2DGeometry, Activation, int)"/> at a chosen vector level (for tests; the level must be supported).</summary>
@@ -255,6 +353,9 @@ public static unsafe class Conv2D
         {
             Transpose.Run(w, k, wt, f, f, k);
             var state = new State { Output = dy, Input = dx, Weights = wt, Batch = batch, Geometry = geometry, Level = level, Method = method };
+            // Over the output rows, the filters whose whole output gradient is zero (a channel spatial dropout dropped) are
+            // left out of the product: exact with finite weights (0 · ∞ is NaN).
+            if (method == Method.OutputRows) state.SkipZeros = Checks.AllFinite(weights.Slice(0, geometry.WeightCount));
             if (method == Method.Grid)
             {
                 state.Grid = new GridShape(geometry);
@@ -542,6 +643,11 @@ public static unsafe class Conv2D
             BackwardInputOnGrid<TO>(ref s, first, last);
             return;
         }
+        if (s.Method == Method.OutputRows)
+        {
+            BackwardInputOnOutputRows<TO>(ref s, first, last);
+            return;
+        }
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters;
         bool pointwise = s.Method == Method.Pointwise;
@@ -611,6 +717,56 @@ public static unsafe class Conv2D
         }
     }
 
+    /// <summary>
+    /// The input gradient from the product over the output positions: per example, <c>weightsᵀ · dOutput</c> as it is,
+    /// [C·k·k, OH·OW], then each input position sums the values of the weights and outputs that reach it
+    /// (<see cref="ConvRowFold"/>). Every product is one of the definition's, so non-finite weights need no other path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardInputOnOutputRows<TO>(ref State s, int first, int last) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters, margin = TO.OutputRowProductMargin(g);
+        // Room on both sides for the fold's vectors, whose lanes outside the outputs read there (and are cleared).
+        fixed (float* buffer = Scratch(ref t_patches, (long)patch * positions + 2 * margin + g.Width), masks = Scratch(ref t_grid, TO.OutputRowMaskLength(g)))
+        {
+            float* product = buffer + margin;
+            int* terms = stackalloc int[filters <= 256 ? filters : 0];
+            TO.PrepareOutputRowMasks(masks, g);
+            for (int b = first; b < last; b++)
+            {
+                float* dy = s.Output + (long)b * g.OutputSize;
+                var job = new GemmJob
+                {
+                    A = s.Weights, ARowStride = filters, AColumnStride = 1,
+                    B = dy, Ldb = positions,
+                    C = product, Ldc = positions,
+                    M = patch, N = positions, K = filters,
+                    Level = s.Level,
+                    Finish = GemmFinish.None,
+                };
+                if (s.SkipZeros && filters <= 256)
+                {
+                    int count = 0;
+                    for (int f = 0; f < filters; f++)
+                    {
+                        terms[count] = f;
+                        // NaN is not 0: such a row stays.
+                        count += TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(dy + (long)f * positions, positions)) != 0f ? 1 : 0;
+                    }
+                    if (count < filters)
+                    {
+                        job.Terms = terms;
+                        job.TermCount = count;
+                    }
+                }
+                if (job.Terms != null && job.TermCount == 0) TO.Clear(product, patch * positions);
+                else Gemm.RunRows(ref job, 0, patch);
+                TO.FoldOutputRows(s.Input + (long)b * g.InputSize, product, masks, g);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Parameters<TO>(ref State s, int first, int last, float* dw, float* db) where TO : IImageOps
     {
@@ -632,7 +788,11 @@ public static unsafe class Conv2D
 
     /// <summary>
     /// The weight gradient of examples [first, last) on the grid, in chunks of examples whose padded inputs and grid
-    /// output gradients (rows padded to whole vectors, zero past the outputs) fit in <see cref="ChunkBytes"/>.
+    /// output gradients (rows padded to whole vectors, zero past the outputs) fit in <see cref="ChunkBytes"/>. When
+    /// fewer vectors cover the output rows one by one (each padded to whole vectors) than the grid's positions as one
+    /// row, the sums go row by row, which leaves out the grid's columns past the outputs (LeNet's conv1 with AVX2: 24
+    /// rows of 3 vectors against 84 vectors); then when the input needs no padding and the rows are whole vectors, both
+    /// operands are read where they are.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ParametersOnGrid<TO>(ref State s, int first, int last, float* dw) where TO : IImageOps
@@ -640,36 +800,53 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         GridShape grid = s.Grid;
         int width = TO.Width, filters = g.Filters;
-        nint rowStride = (grid.Positions + width - 1) / width * width;
+        nint gridRow = (grid.Positions + width - 1) / width * width;
+        nint outputRow = (g.OutWidth + width - 1) / width * width;
+        bool byRows = g.OutHeight * outputRow < gridRow;
+        bool inPlace = byRows && grid.InPlace && outputRow == g.OutWidth;
+        nint rowStride = byRows ? g.OutHeight * outputRow : gridRow;
         // Each padded input is followed by zeros up to a whole vector past its end, so that every row read from an offset
-        // (offset + rowStride ≤ input + its size + width − 1) stays inside it.
-        nint inputStride = (nint)(((long)g.Channels * grid.PlaneSize + 2 * width - 1) / width * width);
-        nint outputStride = filters * rowStride;
+        // (offset + rowStride ≤ input + its size + width − 1; by rows, the last row's end likewise) stays inside it.
+        nint inputStride = inPlace ? g.InputSize : (nint)(((long)g.Channels * grid.PlaneSize + 2 * width - 1) / width * width);
+        nint outputStride = inPlace ? g.OutputSize : filters * rowStride;
         int chunk = (int)Math.Clamp(ChunkBytes / (sizeof(float) * (inputStride + outputStride)), 1, last - first);
         // Both start on a 64-byte line (the output gradients' rows then load whole lines), with a vector of room past the
         // end for Spread and Pad.
-        fixed (float* inputBuffer = Scratch(ref t_padded, chunk * inputStride + 16 + width), gradientBuffer = Scratch(ref t_grid, chunk * outputStride + 16 + width))
+        fixed (float* inputBuffer = inPlace ? null : Scratch(ref t_padded, chunk * inputStride + 16 + width))
+        fixed (float* gradientBuffer = inPlace ? null : Scratch(ref t_grid, chunk * outputStride + 16 + width))
         {
             float* inputs = (float*)(((nint)inputBuffer + 63) & ~(nint)63);
             float* gradients = (float*)(((nint)gradientBuffer + 63) & ~(nint)63);
             for (int from = first; from < last; from += chunk)
             {
                 int count = Math.Min(chunk, last - from);
-                for (int e = 0; e < count; e++)
+                if (inPlace)
                 {
-                    float* x = s.Input + (long)(from + e) * g.InputSize;
-                    float* padded = inputs + e * inputStride;
-                    int size = g.Channels * grid.PlaneSize;
-                    if (grid.InPlace) TO.Copy(padded, x, size);
-                    else Conv2DGrid.Pad<TO>(padded, x, g, grid);
-                    TO.Clear(padded + size, (int)(inputStride - size));
-                    Conv2DGrid.Spread<TO>(gradients + e * outputStride, s.Output + (long)(from + e) * g.OutputSize, rowStride, g, grid);
+                    inputs = s.Input + (long)from * g.InputSize;
+                    gradients = s.Output + (long)from * g.OutputSize;
                 }
+                else
+                    for (int e = 0; e < count; e++)
+                    {
+                        float* x = s.Input + (long)(from + e) * g.InputSize;
+                        float* padded = inputs + e * inputStride;
+                        int size = g.Channels * grid.PlaneSize;
+                        if (grid.InPlace) TO.Copy(padded, x, size);
+                        else Conv2DGrid.Pad<TO>(padded, x, g, grid);
+                        TO.Clear(padded + size, (int)(inputStride - size));
+                        float* dy = s.Output + (long)(from + e) * g.OutputSize;
+                        if (!byRows) Conv2DGrid.Spread<TO>(gradients + e * outputStride, dy, rowStride, g, grid);
+                        else
+                            // Rows in order: what one writes past its end, the next one writes over.
+                            for (int row = 0; row < filters * g.OutHeight; row++)
+                                TO.Window(gradients + e * outputStride + row * outputRow, dy + row * g.OutWidth, 0, g.OutWidth, (int)outputRow);
+                    }
                 var job = new FilterGradientJob
                 {
                     Gradient = dw, Accumulate = from != first,
                     OutputGradient = gradients, RowStride = rowStride, OutputExampleStride = outputStride,
-                    Input = inputs, InputExampleStride = inputStride,
+                    Rows = byRows ? g.OutHeight : 1, RowLength = byRows ? outputRow : gridRow, OutputRowStride = outputRow,
+                    Input = inputs, InputExampleStride = inputStride, InputRowStride = grid.Width,
                     Examples = count, Filters = filters, PatchSize = g.PatchSize, Offsets = s.Offsets,
                 };
                 TO.FilterGradient(job);

@@ -155,12 +155,21 @@ internal unsafe struct FilterGradientJob
     /// <summary>[F, PatchSize]: written, or added to when <see cref="Accumulate"/>.</summary>
     public float* Gradient;
     public bool Accumulate;
-    /// <summary>Example e's output gradient on the grid: [F, RowStride] at <c>OutputGradient + e · OutputExampleStride</c>, zero past the outputs.</summary>
+    /// <summary>
+    /// Example e's output gradient, filter f's at <c>OutputGradient + e · OutputExampleStride + f · RowStride</c>: <see cref="Rows"/>
+    /// rows <see cref="OutputRowStride"/> apart of <see cref="RowLength"/> values (a whole number of vectors), zero past the outputs.
+    /// On the grid one row of the grid's positions; by output rows, each output row padded to whole vectors.
+    /// </summary>
     public float* OutputGradient;
     public nint RowStride, OutputExampleStride;
-    /// <summary>Example e's padded input at <c>Input + e · InputExampleStride</c>, readable (and finite) up to offset + RowStride for every offset.</summary>
+    public int Rows;
+    public nint RowLength, OutputRowStride;
+    /// <summary>
+    /// Example e's padded input at <c>Input + e · InputExampleStride</c>, row r of the positions <see cref="InputRowStride"/>
+    /// further on; readable (and finite) up to offset + (Rows − 1) · InputRowStride + RowLength for every offset.
+    /// </summary>
     public float* Input;
-    public nint InputExampleStride;
+    public nint InputExampleStride, InputRowStride;
     public int Examples, Filters, PatchSize;
     /// <summary>[PatchSize]: the grid offset of each weight.</summary>
     public int* Offsets;
@@ -218,15 +227,16 @@ internal static unsafe class ConvFilterGradient<TV, TS> where TV : unmanaged whe
     private static void Tile<TR>(in FilterGradientJob job, float* dy, int* offsets, float* sums) where TR : IRows
     {
         int w = TS.Width;
-        nint rs = job.RowStride, end = job.RowStride;
+        nint rs = job.RowStride, end = job.RowLength;
         TV a00 = TS.Zero, a01 = TS.Zero, a02 = TS.Zero, a03 = TS.Zero, a04 = TS.Zero;
         TV a10 = TS.Zero, a11 = TS.Zero, a12 = TS.Zero, a13 = TS.Zero, a14 = TS.Zero;
         TV a20 = TS.Zero, a21 = TS.Zero, a22 = TS.Zero, a23 = TS.Zero, a24 = TS.Zero;
         TV a30 = TS.Zero, a31 = TS.Zero, a32 = TS.Zero, a33 = TS.Zero, a34 = TS.Zero;
         for (int e = 0; e < job.Examples; e++)
+        for (int r = 0; r < job.Rows; r++)
         {
-            float* d = dy + e * job.OutputExampleStride;
-            float* x = job.Input + e * job.InputExampleStride;
+            float* d = dy + e * job.OutputExampleStride + r * job.OutputRowStride;
+            float* x = job.Input + e * job.InputExampleStride + r * job.InputRowStride;
             float* x0 = x + offsets[0], x1 = x + offsets[1], x2 = x + offsets[2], x3 = x + offsets[3], x4 = x + offsets[4];
             for (nint o = 0; o < end; o += w)
             {
@@ -275,11 +285,12 @@ internal static unsafe class ConvFilterGradient
             {
                 float sum = 0f;
                 for (int e = 0; e < job.Examples; e++)
-                {
-                    float* d = job.OutputGradient + e * job.OutputExampleStride + f * job.RowStride;
-                    float* x = job.Input + e * job.InputExampleStride + job.Offsets[p];
-                    for (nint j = 0; j < job.RowStride; j++) sum += d[j] * x[j];
-                }
+                    for (int r = 0; r < job.Rows; r++)
+                    {
+                        float* d = job.OutputGradient + e * job.OutputExampleStride + f * job.RowStride + r * job.OutputRowStride;
+                        float* x = job.Input + e * job.InputExampleStride + job.Offsets[p] + r * job.InputRowStride;
+                        for (nint j = 0; j < job.RowLength; j++) sum += d[j] * x[j];
+                    }
                 float* gradient = job.Gradient + (long)f * job.PatchSize + p;
                 *gradient = job.Accumulate ? *gradient + sum : sum;
             }

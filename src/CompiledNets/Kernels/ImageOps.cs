@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace CompiledNets.Kernels;
@@ -43,6 +44,14 @@ internal unsafe interface IImageOps
     /// <c>count − shifts[t] + Width − 1</c>.
     /// </summary>
     static abstract void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms);
+    /// <summary>Floats of the lane masks <see cref="FoldOutputRows"/> reads for <paramref name="g"/> (0 for plain loops).</summary>
+    static abstract int OutputRowMaskLength(in Conv2DGeometry g);
+    /// <summary>Floats of room <see cref="FoldOutputRows"/> needs before the product, and (plus the input width) after it.</summary>
+    static abstract int OutputRowProductMargin(in Conv2DGeometry g);
+    /// <summary>Writes the lane masks of <see cref="FoldOutputRows"/> for <paramref name="g"/>.</summary>
+    static abstract void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g);
+    /// <summary>One example's input gradient from the product over its output positions: see <see cref="ConvRowFold"/>.</summary>
+    static abstract void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g);
     /// <summary>Floats per vector (1 for plain loops): the padding unit of <see cref="FilterGradient"/>'s rows.</summary>
     static abstract int Width { get; }
     /// <summary>The weight gradient of a stride-1 convolution over a chunk of examples: see <see cref="ConvFilterGradient{TV, TS}.Run"/>.</summary>
@@ -63,6 +72,14 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static void PoolFilterVectors(float* pooled, float* outputs, float* bias, bool relu, int filters, int outWidth,
         int size, int stride, int pooledHeight, int pooledWidth)
         => ConvFilterVectors<TV, TS>.Pool(pooled, outputs, bias, relu, filters, outWidth, size, stride, pooledHeight, pooledWidth);
+
+    public static int OutputRowMaskLength(in Conv2DGeometry g) => ConvRowFold<TV, TS>.MaskLength(g);
+
+    public static int OutputRowProductMargin(in Conv2DGeometry g) => ConvRowFold<TV, TS>.ProductMargin(g);
+
+    public static void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g) => ConvRowFold<TV, TS>.PrepareMasks(masks, g);
+
+    public static void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g) => ConvRowFold<TV, TS>.Fold(dx, product, masks, g);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FoldRows(float* destination, int count, float* rows, nint rowLength, int* shifts, int terms)
@@ -180,6 +197,16 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     public static int Width => 1;
 
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient.RunScalar(job);
+
+    public static int OutputRowMaskLength(in Conv2DGeometry g) => 0;
+
+    public static int OutputRowProductMargin(in Conv2DGeometry g) => 0;
+
+    public static void PrepareOutputRowMasks(float* masks, in Conv2DGeometry g) { }
+
+    /// <summary>Never called: the scalar level keeps the grid input gradient (<c>OutputRowsCheaper</c> is false without vectors).</summary>
+    public static void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g) =>
+        throw new NotSupportedException("The scalar level computes the input gradient on the grid.");
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job)
     {

@@ -56,39 +56,69 @@ public static unsafe class MaxPool2D
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1 (batch below 0).</exception>
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, int batch, int channels,
         int height, int width, int outHeight, int outWidth)
+        => BackwardCore(dInput, dOutput, argmax, default, relu: false, batch, channels, height, width, outHeight, outWidth);
+
+    /// <summary>
+    /// <see cref="Backward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, int, int, int, int)"/> through the
+    /// ReLU before the pooling as well: <c>dInput</c> is the gradient with respect to that ReLU's input. A window's maximum
+    /// is its output, so the derivative at the input it came from is <c>output &gt; 0</c>: each gradient goes to its
+    /// maximum where the output is positive, and the pass over the whole input that the ReLU's backward would make is left
+    /// out (the same values, bit for bit).
+    /// </summary>
+    /// <param name="dInput">[batch, channels, height, width]: the gradient with respect to the ReLU's input.</param>
+    /// <param name="dOutput">[batch, channels, outHeight, outWidth].</param>
+    /// <param name="argmax">As for <see cref="Backward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, int, int, int, int)"/>.</param>
+    /// <param name="output">[batch, channels, outHeight, outWidth]: the pooling's forward output (the maxima).</param>
+    /// <param name="batch">Examples (0 or more).</param>
+    /// <param name="channels">Planes per example.</param>
+    /// <param name="height">Input rows.</param>
+    /// <param name="width">Input columns.</param>
+    /// <param name="outHeight">Output rows.</param>
+    /// <param name="outWidth">Output columns.</param>
+    /// <exception cref="ArgumentException">A span is too short, or an index in <paramref name="argmax"/> is outside an example's input (nothing is written then).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1 (batch below 0).</exception>
+    public static void BackwardThroughReLU(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, ReadOnlySpan<float> output,
+        int batch, int channels, int height, int width, int outHeight, int outWidth)
+        => BackwardCore(dInput, dOutput, argmax, output, relu: true, batch, channels, height, width, outHeight, outWidth);
+
+    private static void BackwardCore(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, ReadOnlySpan<float> output,
+        bool relu, int batch, int channels, int height, int width, int outHeight, int outWidth)
     {
         CheckSizes(batch, channels, height, width, outHeight, outWidth);
         long inputSize = (long)channels * height * width, outputSize = (long)channels * outHeight * outWidth;
         KernelArguments.Length(dInput.Length, batch * inputSize, nameof(dInput));
         KernelArguments.Length(dOutput.Length, batch * outputSize, nameof(dOutput));
         KernelArguments.Length(argmax.Length, batch * outputSize, nameof(argmax));
+        if (relu) KernelArguments.Length(output.Length, batch * outputSize, nameof(output));
         if (batch == 0) return;
         ReadOnlySpan<int> indices = argmax.Slice(0, (int)(batch * outputSize));
         int lowest = TensorPrimitives.Min(indices), highest = TensorPrimitives.Max(indices);
         if (lowest < 0 || highest >= inputSize)
             throw new ArgumentException($"Holds the index {(lowest < 0 ? lowest : highest)}, outside an example's input [0, {inputSize}).", nameof(argmax));
-        fixed (float* dx = dInput, dy = dOutput)
+        fixed (float* dx = dInput, dy = dOutput, maxima = output)
         fixed (int* at = argmax)
         {
+            float* positive = relu ? maxima : null;
             // 2 × 2 blocks that tile the input (as from 2 × 2 windows with stride 2): when every maximum is in its own
             // output's block, each block is written whole, with nothing to clear or add up.
             if (Simd.Level != SimdLevel.Scalar && height == 2 * outHeight && width == 2 * outWidth &&
-                Unpool(dx, dy, at, width, (long)batch * channels * outHeight, outWidth, channels * outHeight))
+                Unpool(dx, dy, at, positive, width, (long)batch * channels * outHeight, outWidth, channels * outHeight))
                 return;
             dInput.Slice(0, (int)(batch * inputSize)).Clear();
-            Scatter(dx, dy, at, batch, inputSize, outputSize);
+            Scatter(dx, dy, at, positive, batch, inputSize, outputSize);
         }
     }
 
-    /// <summary><c>dx[b, at[b, o]] += dy[b, o]</c>, in output order.</summary>
+    /// <summary><c>dx[b, at[b, o]] += dy[b, o]</c>, in output order (only where <paramref name="positive"/> is, when it is given).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Scatter(float* dx, float* dy, int* at, int batch, long inputSize, long outputSize)
+    private static void Scatter(float* dx, float* dy, int* at, float* positive, int batch, long inputSize, long outputSize)
     {
         for (int b = 0; b < batch; b++)
         {
             float* target = dx + b * inputSize;
             long first = b * outputSize;
-            for (long o = first; o < first + outputSize; o++) target[at[o]] += dy[o];
+            for (long o = first; o < first + outputSize; o++)
+                if (positive == null || positive[o] > 0f) target[at[o]] += dy[o];
         }
     }
 
@@ -254,7 +284,7 @@ public static unsafe class MaxPool2D
     /// pass adds it to a cleared input). Returns false, having written some blocks, at the first maximum outside its block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static bool Unpool(float* dx, float* dy, int* at, int width, long rows, int outWidth, int rowsPerExample)
+    private static bool Unpool(float* dx, float* dy, int* at, float* positive, int width, long rows, int outWidth, int rowsPerExample)
     {
         Vector128<int> lanes = Vector128.Create(0, 2, 4, 6), one = Vector128<int>.One;
         Vector128<int> below = Vector128.Create(width), belowRight = Vector128.Create(width + 1);
@@ -266,11 +296,25 @@ public static unsafe class MaxPool2D
             int* where = at + oy * outWidth;
             int rowIndex = 2 * inExample * width;
             int ox = 0;
+            // With AVX2, eight outputs at a time first (the 4-lane loop below takes the rest, as it would a whole row).
+            if (Simd.Level >= SimdLevel.Vector256)
+                for (; ox + 8 <= outWidth; ox += 8)
+                {
+                    Vector256<float> gradient = Vector256.Load(g + ox);
+                    if (positive != null) gradient &= Vector256.GreaterThan(Vector256.Load(positive + oy * outWidth + ox), Vector256<float>.Zero);
+                    Vector256<int> offset = Vector256.Load(where + ox) - (Vector256.Create(rowIndex + 2 * ox) + 2 * Vector256<int>.Indices);
+                    Vector256<int> a = Vector256.Equals(offset, Vector256<int>.Zero), b = Vector256.Equals(offset, Vector256<int>.One);
+                    Vector256<int> c = Vector256.Equals(offset, Vector256.Create(width)), d = Vector256.Equals(offset, Vector256.Create(width + 1));
+                    if ((a | b | c | d) != Vector256<int>.AllBitsSet) return false;
+                    Interleave(top + 2 * ox, gradient & a.AsSingle(), gradient & b.AsSingle());
+                    Interleave(bottom + 2 * ox, gradient & c.AsSingle(), gradient & d.AsSingle());
+                }
             // As in Pairs: a row that is not whole vectors ends with one that overlaps (writing the same blocks again).
-            for (; outWidth >= 4; ox += 4)
+            for (; outWidth >= 4 && ox < outWidth; ox += 4)
             {
                 ox = Math.Min(ox, outWidth - 4);
                 Vector128<float> gradient = Vector128.Load(g + ox);
+                if (positive != null) gradient &= Vector128.GreaterThan(Vector128.Load(positive + oy * outWidth + ox), Vector128<float>.Zero);
                 Vector128<int> offset = Vector128.Load(where + ox) - (Vector128.Create(rowIndex + 2 * ox) + lanes);
                 Vector128<int> a = Vector128.Equals(offset, Vector128<int>.Zero), b = Vector128.Equals(offset, one);
                 Vector128<int> c = Vector128.Equals(offset, below), d = Vector128.Equals(offset, belowRight);
@@ -287,13 +331,26 @@ public static unsafe class MaxPool2D
             {
                 int offset = where[ox] - (rowIndex + 2 * ox);
                 if (offset != 0 && offset != 1 && offset != width && offset != width + 1) return false;
-                top[2 * ox] = offset == 0 ? 0f + g[ox] : 0f;
-                top[2 * ox + 1] = offset == 1 ? 0f + g[ox] : 0f;
-                bottom[2 * ox] = offset == width ? 0f + g[ox] : 0f;
-                bottom[2 * ox + 1] = offset == width + 1 ? 0f + g[ox] : 0f;
+                float gradient = positive == null || positive[oy * outWidth + ox] > 0f ? g[ox] : 0f;
+                top[2 * ox] = offset == 0 ? 0f + gradient : 0f;
+                top[2 * ox + 1] = offset == 1 ? 0f + gradient : 0f;
+                bottom[2 * ox] = offset == width ? 0f + gradient : 0f;
+                bottom[2 * ox + 1] = offset == width + 1 ? 0f + gradient : 0f;
             }
         }
         return true;
+    }
+
+    /// <summary>Stores (even0 + 0, odd0 + 0, even1 + 0, …): sixteen values from their even and odd columns (AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(float* p, Vector256<float> even, Vector256<float> odd)
+    {
+        even += Vector256<float>.Zero;
+        odd += Vector256<float>.Zero;
+        // Within each 128-bit half: (e0 o0 e1 o1 | e4 o4 e5 o5) and (e2 o2 e3 o3 | e6 o6 e7 o7); then the halves in order.
+        Vector256<float> low = System.Runtime.Intrinsics.X86.Avx.UnpackLow(even, odd), high = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(even, odd);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x20).Store(p);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x31).Store(p + 8);
     }
 
     /// <summary>Stores (even0 + 0, odd0 + 0, even1 + 0, …): eight values from their even and odd columns (the inverse of <see cref="Split"/>).</summary>

@@ -191,9 +191,90 @@ public class Conv2DKernelTests
             var expected = new List<string> { "forward Pointwise", "forward Grid", "forward Patches", "weights Grid", "weights Patches",
                 "input Pointwise", "input Grid", "input Patches" };
             if (level != SimdLevel.Scalar) expected.AddRange(["forward FilterVectors", "weights FilterVectors"]);
+            bool masked = level != SimdLevel.Scalar;
+            if (masked) expected.Add("input OutputRows");
             foreach (string method in expected) Assert.True(seen.Contains(method), $"{level}: no tested shape takes {method}");
             Conv2D.Method lanes = level == SimdLevel.Scalar ? Conv2D.Method.Grid : Conv2D.Method.FilterVectors;
-            Assert.Equal((lanes, lanes, Conv2D.Method.Grid), Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5), level));
+            Conv2D.Method input = masked ? Conv2D.Method.OutputRows : Conv2D.Method.Grid;
+            Assert.Equal((lanes, lanes, input), Conv2D.Methods(Conv2DGeometry.Valid(6, 12, 12, 16, 5), level));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 28, 28, 6, 5, 2, 2, 3)]   // LeNet conv1 and pool 1
+    [InlineData(6, 12, 12, 16, 5, 2, 2, 2)]  // LeNet conv2 and pool 2
+    [InlineData(2, 9, 11, 3, 3, 3, 2, 2)]    // overlapping windows, the last column unread
+    [InlineData(1, 8, 8, 8, 7, 2, 2, 2)]     // a kernel too wide for 128-bit vectors (the dense path there)
+    public void The_weight_gradient_through_max_pooling_matches_the_dense_one(int channels, int height, int width, int filters, int k,
+        int size, int stride, int batch)
+    {
+        // From the pooling's gradient, its maxima and output (ReLU before it): against unpooling, the ReLU's derivative and
+        // the direct weight gradient; also a non-finite input and a maximum outside its filter's plane, which take the
+        // dense path (the sums over the maxima alone would miss 0 · NaN, or read the wrong window).
+        var g = Conv2DGeometry.Valid(channels, height, width, filters, k);
+        int ph = (g.OutHeight - size) / stride + 1, pw = (g.OutWidth - size) / stride + 1, pooledSize = filters * ph * pw;
+        (float[] x, float[] w, float[] bias, _) = Operands(g, batch, (ulong)(channels * 100 + k), inputZeros: 0.2, gradientZeros: 0);
+        var y = new float[batch * g.OutputSize];
+        Conv2D.Forward(y, x, w, bias, batch, g, Activation.ReLU);
+        var pooled = new float[batch * pooledSize];
+        var at = new int[pooled.Length];
+        MaxPool2D.Forward(pooled, at, y, batch, filters, g.OutHeight, g.OutWidth, size, stride, ph, pw);
+        var rng = new SplitMix64(9);
+        var dPooled = new float[pooled.Length];
+        for (int i = 0; i < dPooled.Length; i++) dPooled[i] = (float)(rng.NextDouble() - 0.5);
+        foreach (string variant in new[] { "plain", "non-finite input", "maximum outside its plane" })
+        {
+            float[] input = (float[])x.Clone();
+            int[] argmax = (int[])at.Clone();
+            if (variant == "non-finite input") input[g.InputSize + 5] = float.NaN;
+            if (variant == "maximum outside its plane" && filters > 1) argmax[3] = argmax[pooledSize - 1]; // filter 0's output at the last filter's maximum
+            var dConv = new float[y.Length];
+            MaxPool2D.Backward(dConv, dPooled, argmax, batch, filters, g.OutHeight, g.OutWidth, ph, pw);
+            Activations.ReLUBackward(dConv, y);
+            (double[] dw, double[] dwMagnitude, double[] db, double[] dbMagnitude) = Reference.WeightGradient(dConv, input, batch, g);
+            foreach (SimdLevel level in Levels())
+            {
+                float[] gw = Filled(g.WeightCount, float.NaN), gb = Filled(g.Filters, float.NaN), scratch = Filled(y.Length, float.NaN);
+                Conv2D.BackwardParametersThroughMaxPool(level, gw, gb, scratch, dPooled, argmax, pooled, relu: true, input, batch, g, ph, pw, threads: 1);
+                if (variant == "non-finite input")
+                {
+                    AssertSameNaNs(dw, gw, $"{level} {variant} weight gradient");
+                    continue;
+                }
+                for (int i = 0; i < dw.Length; i++) AssertClose(dw[i], gw[i], dwMagnitude[i], $"{level} {variant} weight gradient {i}");
+                for (int i = 0; i < db.Length; i++) AssertClose(db[i], gb[i], dbMagnitude[i], $"{level} {variant} bias gradient {i}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("LeNet conv2")]
+    [InlineData("CNN conv2 same")]
+    [InlineData("lanes F8 valid 9x7 k4")]
+    public void The_input_gradient_leaves_out_whole_zero_filter_planes_only_where_exact(string name)
+    {
+        // Whole planes of the output gradient zero, as after spatial dropout: over the output rows the product leaves those
+        // filters out; with an infinite weight it must not (0 · ∞ is NaN in the definition), and all-zero examples give 0.
+        (Conv2DGeometry g, int batch) = Case(name);
+        (float[] x, float[] w, _, float[] dy) = Operands(g, batch, Seed(name) + 2, inputZeros: 0, gradientZeros: 0.6);
+        int plane = g.OutputPlaneSize;
+        for (int b = 0; b < batch; b++)
+            for (int f = 0; f < g.Filters; f++)
+                if ((b + f) % 3 == 0 || b == batch - 1) Array.Clear(dy, (b * g.Filters + f) * plane, plane);
+        foreach (bool infinite in new[] { false, true })
+        {
+            if (infinite) w[g.PatchSize + 1] = float.PositiveInfinity; // filter 1, whose plane is zero in example 0 (or 2)
+            (double[] dx, double[] magnitude) = Reference.InputGradient(dy, w, batch, g);
+            foreach (SimdLevel level in Levels())
+            {
+                float[] gx = Filled(batch * g.InputSize + 3, float.NaN);
+                Conv2D.BackwardInput(level, gx, dy, w, batch, g, threads: 1);
+                if (infinite)
+                    AssertSameNaNs(dx, gx[..dx.Length], $"{level} input gradient, infinite weight");
+                else
+                    for (int i = 0; i < dx.Length; i++) AssertClose(dx[i], gx[i], magnitude[i], $"{level} input gradient {i}");
+                for (int i = dx.Length; i < gx.Length; i++) Assert.True(float.IsNaN(gx[i]), "written past the input gradient");
+            }
         }
     }
 

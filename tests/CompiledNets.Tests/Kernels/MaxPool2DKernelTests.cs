@@ -137,12 +137,42 @@ public class MaxPool2DKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Backward_through_ReLU_is_backward_then_the_ReLU_derivative_bit_for_bit(int channels, int height, int width, int size, int stride, int batch)
+    {
+        // The input is a ReLU's output (zeros, ties, NaN, infinities); the fused pass must equal the two passes it
+        // replaces, including −0 gradients and windows whose maximum is 0 or NaN.
+        int oh = (height - size) / stride + 1, ow = (width - size) / stride + 1;
+        var rng = new SplitMix64((ulong)(channels * 11 + height * 7 + width * 5 + size * 3 + stride));
+        foreach (string values in new[] { "ties", "special" })
+        {
+            float[] x = Input(batch * channels * height * width, values, ref rng);
+            for (int i = 0; i < x.Length; i++) x[i] = Math.Max(x[i], 0f); // NaN stays NaN, as the vector ReLU keeps it
+            var y = new float[batch * channels * oh * ow];
+            var at = new int[y.Length];
+            MaxPool2D.Forward(y, at, x, batch, channels, height, width, size, stride, oh, ow);
+            var dy = new float[y.Length];
+            for (int i = 0; i < dy.Length; i++) dy[i] = i % 7 == 3 ? -0f : (float)(rng.NextDouble() - 0.5);
+            var expected = new float[x.Length];
+            MaxPool2D.Backward(expected, dy, at, batch, channels, height, width, oh, ow);
+            Activations.ReLUBackward(expected, x);
+            var dx = new float[x.Length + 1];
+            dx.AsSpan().Fill(float.NaN);
+            MaxPool2D.BackwardThroughReLU(dx, dy, at, y, batch, channels, height, width, oh, ow);
+            for (int i = 0; i < x.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(dx[i]),
+                    $"{values}: dInput {i} is {dx[i]}, expected {expected[i]}");
+            Assert.True(float.IsNaN(dx[^1]), "written past dInput");
+        }
+    }
+
     [Fact]
     public void Backward_of_2x2_blocks_handles_a_maximum_outside_its_block_and_negative_zero()
     {
         // The blocks fast path writes each 2 × 2 block whole; an argmax outside its own block (possible from another
         // caller's indices) must fall back to clearing and adding, and −0 must come out as +0 (0 + −0), as adding does.
-        const int channels = 2, height = 4, width = 10, oh = 2, ow = 5;
+        const int channels = 2, height = 4, width = 18, oh = 2, ow = 9; // 9 per row: the 8-lane AVX2 path, then 4 lanes
         var rng = new SplitMix64(4);
         var at = new int[channels * oh * ow];
         var dy = new float[at.Length];

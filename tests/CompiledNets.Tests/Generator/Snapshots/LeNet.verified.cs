@@ -405,25 +405,19 @@ partial class LeNet : global::CompiledNets.ICompiledNetwork, global::CompiledNet
             global::System.Numerics.Tensors.TensorPrimitives.Multiply(dPool2SpatialDropout, 0.8f, dPool2);
         }
 
-        // Back through Pool 2: each window's gradient goes to its maximum
+        // Back through Pool 2 and Conv 2's ReLU: each window's gradient goes to its maximum where that is positive
         var dConv2 = Rows(_dConv2, 1024);
-        global::CompiledNets.Kernels.MaxPool2D.Backward(dConv2, dPool2, Indices(_pool2Winners, 256), batchSize, channels: 16, height: 8, width: 8, outHeight: 4, outWidth: 4);
+        global::CompiledNets.Kernels.MaxPool2D.BackwardThroughReLU(dConv2, dPool2, Indices(_pool2Winners, 256), Rows(_pool2, 256), batchSize, channels: 16, height: 8, width: 8, outHeight: 4, outWidth: 4);
 
         // Conv 2: 6×12×12 -> 16×8×8, 5×5 kernel, stride 1, valid padding, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dConv2, Rows(_conv2, 1024));
         global::CompiledNets.Kernels.Conv2D.BackwardParameters(Conv2WeightGradients, Conv2BiasGradients, dConv2, Rows(_pool1, 864), batchSize, s_conv2, threads: _threads);
 
         // Back through Conv 2's kernels
         var dPool1 = Rows(_dPool1, 864);
         global::CompiledNets.Kernels.Conv2D.BackwardInput(dPool1, dConv2, Conv2Weights, batchSize, s_conv2, threads: _threads);
 
-        // Back through Pool 1: each window's gradient goes to its maximum
-        var dConv1 = Rows(_dConv1, 3456);
-        global::CompiledNets.Kernels.MaxPool2D.Backward(dConv1, dPool1, Indices(_pool1Winners, 864), batchSize, channels: 6, height: 24, width: 24, outHeight: 12, outWidth: 12);
-
         // Conv 1: 1×28×28 -> 6×24×24, 5×5 kernel, stride 1, valid padding, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dConv1, Rows(_conv1, 3456));
-        global::CompiledNets.Kernels.Conv2D.BackwardParameters(Conv1WeightGradients, Conv1BiasGradients, dConv1, Rows(_input, 784), batchSize, s_conv1, threads: _threads);
+        global::CompiledNets.Kernels.Conv2D.BackwardParametersThroughMaxPool(Conv1WeightGradients, Conv1BiasGradients, Rows(_dConv1, 3456), dPool1, Indices(_pool1Winners, 864), Rows(_pool1, 864), relu: true, Rows(_input, 784), batchSize, s_conv1, poolHeight: 12, poolWidth: 12, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>

@@ -240,13 +240,8 @@ partial class MaxNormConvNet : global::CompiledNets.ICompiledNetwork, global::Co
         var dPool1 = Rows(_dPool1, 27);
         global::CompiledNets.Kernels.Dense.BackwardInput(dPool1, dDense1, Dense1Weights, batchSize, 27, 4, weightsFinite: _parametersFinite, threads: _threads);
 
-        // Back through Pool 1: each window's gradient goes to its maximum
-        var dConv1 = Rows(_dConv1, 108);
-        global::CompiledNets.Kernels.MaxPool2D.Backward(dConv1, dPool1, Indices(_pool1Winners, 27), batchSize, channels: 3, height: 6, width: 6, outHeight: 3, outWidth: 3);
-
         // Conv 1: 1×8×8 -> 3×6×6, 3×3 kernel, stride 1, valid padding, ReLU
-        global::CompiledNets.Kernels.Activations.ReLUBackward(dConv1, Rows(_conv1, 108));
-        global::CompiledNets.Kernels.Conv2D.BackwardParameters(Conv1WeightGradients, Conv1BiasGradients, dConv1, Rows(_input, 64), batchSize, s_conv1, threads: _threads);
+        global::CompiledNets.Kernels.Conv2D.BackwardParametersThroughMaxPool(Conv1WeightGradients, Conv1BiasGradients, Rows(_dConv1, 108), dPool1, Indices(_pool1Winners, 27), Rows(_pool1, 27), relu: true, Rows(_input, 64), batchSize, s_conv1, poolHeight: 3, poolWidth: 3, threads: _threads);
     }
 
     /// <summary>Forward (training) + Backward + one <paramref name="optimizer"/> step on one batch; returns its mean loss.</summary>
