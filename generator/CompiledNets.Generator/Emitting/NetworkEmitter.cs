@@ -232,9 +232,10 @@ internal static class NetworkEmitter
             w.Line(signature + $" => Forward(inputs, batchSize, training{(plan.HasDropout ? ", sampleMasks: training" : "")}{predicting});");
             w.Line();
             if (plan.HasDropout)
+            {
                 WriteMaskHooks(w, plan, predicting);
-            if (plan.HasDropout)
                 w.Line("/// <summary>Forward; with <paramref name=\"sampleMasks\"/> false, training uses the masks already in the mask buffers.</summary>");
+            }
             if (plan.PredictFusesPools)
                 w.Line("/// <summary>Forward; <paramref name=\"predicting\"/> (Predict's pass, never training) pools each convolution's outputs as they are computed.</summary>");
             signature = $"private {ReadOnlySpan} Forward({ReadOnlySpan} inputs, int batchSize, bool training{(plan.HasDropout ? ", bool sampleMasks" : "")}{(plan.PredictFusesPools ? ", bool predicting" : "")})";

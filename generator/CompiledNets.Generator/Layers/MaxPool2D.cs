@@ -92,7 +92,7 @@ internal sealed class MaxPool2DLayer : PlannedLayer
     private string Sizes => $"batchSize, channels: {InputShape.Channels}, height: {InputShape.Height}, width: {InputShape.Width}";
 
     /// <summary>Whether the convolution before it writes its forward code, pooling inside Predict (see <see cref="Conv2DLayer.PooledBy"/>).</summary>
-    public bool FusedWithConvolution => Previous is Conv2DLayer { PooledBy: not null } convolution && convolution.PooledBy == this;
+    public bool FusedWithConvolution => Previous is Conv2DLayer convolution && convolution.PooledBy == this;
 
     /// <summary>The comment that heads its forward code.</summary>
     public string Header => $"// {Title}: {InputShape} -> {OutputShape}, {Settings}";
