@@ -8,6 +8,7 @@ namespace CompiledNets.Benchmarks;
 /// <c>dotnet run -c Release -- [BenchmarkDotNet arguments]</c> runs the suite (benchmarks/README.md);
 /// <c>-- --dropout-family [rounds]</c> times the dropout family's train steps interleaved (a development aid);
 /// <c>-- --dropconnect [rounds]</c> the DropConnect and Dropout train steps interleaved, then the DropConnect kernels;
+/// <c>-- --conv-kernels</c> times LeNet's image kernels one at a time (a development aid);
 /// <c>-- --steps [threads]</c> prints where the time of a train step goes, kernel by kernel (<c>-- --steps-lenet [threads]</c>
 /// the same for LeNet, <c>-- --infer-lenet</c> for the trained LeNet's inference of 128 images); <c>-- --lenet-vs-onnx
 /// [rounds]</c> times LeNet's Predict and ONNX Runtime interleaved in one process (a development aid); <c>-- --infer</c> and
@@ -26,6 +27,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--kernels")
         {
             KernelProbe.Run();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "--conv-kernels")
+        {
+            ConvProbe.Run(args.Length > 1 ? args[1] : null);
             return;
         }
         if (args.Length > 0 && args[0] == "--dropout-family")

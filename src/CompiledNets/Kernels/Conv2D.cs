@@ -23,7 +23,11 @@ namespace CompiledNets.Kernels;
 /// through the weights' offsets, and the weight gradient sums <c>dOutput[f, j] · input[offset(c, ky, kx) + j]</c> over the
 /// grid in vector accumulators, 4 filters × 5 weights at a time (2 × 5 with 16 vector registers). The input gradient is
 /// the product <c>weightsᵀ · dOutput</c> on the grid, each input position summing the rows of its channel at its position
-/// less their offsets. The grid has <c>k − 1</c> columns per row that are not outputs: there they cost that share of the
+/// less their offsets (or over the output positions themselves, folded row by row, where that takes fewer vectors).
+/// Where each output row fits its vectors more closely than the grid (LeNet's conv1 with AVX2), the forward pass goes by
+/// output rows instead (<see cref="ConvRows{TV, TS}"/>), the columns in the lanes. An output gradient that is mostly
+/// zeros, as after max pooling, is scattered into the input gradient instead of multiplied
+/// (<see cref="ConvScatterGradient{TV, TS}"/>), example by example where that is cheaper. The grid has <c>k − 1</c> columns per row that are not outputs: there they cost that share of the
 /// work and are dropped, or are zero, which is exact as long as the other operand is finite (a grid weight gradient with a
 /// non-finite input, or an input gradient with non-finite weights, takes the patch path below instead).
 /// </para>
@@ -229,8 +233,22 @@ public static unsafe class Conv2D
         Method input = OutputRowsCheaper(g, level, width) ? Method.OutputRows : Method.Grid;
         if (width > 0 && g.Filters % width == 0 && g.Filters <= 4 * width && g.PatchSize >= MinimumFilterVectorTerms)
             return (Method.FilterVectors, Method.FilterVectors, input);
+        if (ForwardRowsCheaper(g, width)) return (Method.OutputRows, Method.Grid, input);
         bool spread = (long)g.Filters * new GridShape(g).OffsetSpan(g) <= MaxSpreadWeights;
         return (spread ? Method.Grid : Method.Patches, Method.Grid, input);
+    }
+
+    /// <summary>
+    /// Whether the forward pass takes fewer vectors of outputs by output rows (<see cref="ConvRows{TV, TS}"/>: each row in
+    /// whole vectors, a narrow row wasting lanes) than on the grid (its positions as one row, the <c>k − 1</c> columns
+    /// past each row's outputs included). LeNet's conv1 (24 × 24 outputs, grid rows of 28): 72 against 84 vectors with
+    /// AVX2, 48 against 42 with AVX-512 (so the grid there).
+    /// </summary>
+    private static bool ForwardRowsCheaper(in Conv2DGeometry g, int width)
+    {
+        if (width == 0) return false;
+        long rows = (long)g.OutHeight * ((g.OutWidth + width - 1) / width);
+        return rows < (new GridShape(g).Positions + width - 1) / width;
     }
 
     /// <summary>
@@ -300,20 +318,20 @@ public static unsafe class Conv2D
         KernelArguments.CheckActivation(activation);
         if (batch == 0) return;
         Method method = Methods(geometry, level).Forward;
-        bool onGrid = method is Method.Grid or Method.FilterVectors;
+        bool onGrid = method is Method.Grid or Method.FilterVectors or Method.OutputRows;
         var grid = onGrid ? new GridShape(geometry) : default;
         int span = method == Method.Grid ? grid.OffsetSpan(geometry) : 0;
         long shared = method == Method.Grid ? (long)geometry.Filters * span : method == Method.FilterVectors ? geometry.WeightCount : 0;
         fixed (float* x = input, w = weights, b = bias)
         fixed (float* spread = shared > 0 ? Scratch(ref t_shared, shared) : null)
-        fixed (int* offsets = onGrid ? Offsets(geometry.PatchSize) : null)
+        fixed (int* offsets = method is Method.Grid or Method.FilterVectors ? Offsets(geometry.PatchSize) : null)
         {
             var state = new State
             {
                 Output = y, Input = x, Weights = w, Bias = b, Batch = batch, Geometry = geometry, Activation = activation,
                 Level = level, Method = method, Grid = grid, Offsets = offsets, Pool = pool,
             };
-            if (onGrid) grid.Offsets(offsets, geometry);
+            if (offsets != null) grid.Offsets(offsets, geometry);
             if (method == Method.FilterVectors)
             {
                 // Transposed, [C·k·k, F]: each weight's filters side by side, a vector of them per load.
@@ -348,14 +366,22 @@ public static unsafe class Conv2D
         // The grid's positions that are not outputs are zero in dOutput's grid; their products stay zero only with finite weights.
         if (method == Method.Grid && !Checks.AllFinite(weights.Slice(0, geometry.WeightCount))) method = Method.Patches;
         // The product multiplies by weightsᵀ [C·k·k, F] row by row: transposed once, shared by the threads.
+        // Over the output rows, the filters whose whole output gradient is zero (a channel spatial dropout dropped) are
+        // left out of the product, and a sparse output gradient (after max pooling) may be scattered instead: both exact
+        // with finite weights only (0 · ∞ is NaN).
+        bool skipZeros = method == Method.OutputRows && Checks.AllFinite(weights.Slice(0, geometry.WeightCount));
+        long scatterRows = skipZeros ? ScatterRowsLength(level, geometry) : 0;
         fixed (float* dx = dInput, dy = dOutput, w = weights, wt = Scratch(ref t_shared, (long)k * f))
+        fixed (float* rows = scatterRows > 0 ? Scratch(ref t_scatterRows, scatterRows) : null)
         fixed (int* offsets = method == Method.Grid ? Offsets(k) : null)
         {
             Transpose.Run(w, k, wt, f, f, k);
-            var state = new State { Output = dy, Input = dx, Weights = wt, Batch = batch, Geometry = geometry, Level = level, Method = method };
-            // Over the output rows, the filters whose whole output gradient is zero (a channel spatial dropout dropped) are
-            // left out of the product: exact with finite weights (0 · ∞ is NaN).
-            if (method == Method.OutputRows) state.SkipZeros = Checks.AllFinite(weights.Slice(0, geometry.WeightCount));
+            var state = new State
+            {
+                Output = dy, Input = dx, Weights = wt, Batch = batch, Geometry = geometry, Level = level, Method = method,
+                SkipZeros = skipZeros, ScatterRows = rows,
+            };
+            if (rows != null) PrepareScatterRows(level, rows, w, geometry);
             if (method == Method.Grid)
             {
                 state.Grid = new GridShape(geometry);
@@ -363,6 +389,59 @@ public static unsafe class Conv2D
                 state.Offsets = offsets;
             }
             RunExamples(ref state, threads, &Part<InputGradientPass>);
+        }
+    }
+
+    [ThreadStatic] private static float[]? t_scatterRows;
+    [ThreadStatic] private static float[]? t_scatterGrid;
+    [ThreadStatic] private static float[]? t_scatterTransposed;
+    [ThreadStatic] private static int[]? t_scatterFilters;
+    [ThreadStatic] private static int[]? t_scatterCounts;
+
+    /// <summary>Floats of the kernel rows <see cref="ConvScatterGradient{TV, TS}"/> reads at <paramref name="level"/>, or 0 where it does not apply.</summary>
+    private static long ScatterRowsLength(SimdLevel level, in Conv2DGeometry g) => level switch
+    {
+        SimdLevel.Vector512 or SimdLevel.Vector256 when ConvScatterGradient<Vector256<float>, Simd256>.Applies(g) => ConvScatterGradient<Vector256<float>, Simd256>.RowsLength(g),
+        SimdLevel.Vector128 when ConvScatterGradient<Vector128<float>, Simd128>.Applies(g) => ConvScatterGradient<Vector128<float>, Simd128>.RowsLength(g),
+        _ => 0,
+    };
+
+    /// <summary>
+    /// For tests: one example's input gradient scattered at <paramref name="level"/> (<see cref="ConvScatterGradient{TV, TS}"/>),
+    /// or false, with <paramref name="dInput"/> untouched, where the kernel does not apply or declines (a non-finite or
+    /// too dense output gradient).
+    /// </summary>
+    internal static bool ScatterExample(SimdLevel level, Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights, Conv2DGeometry g)
+    {
+        long rowsLength = ScatterRowsLength(level, g);
+        if (rowsLength == 0) return false;
+        int width = level == SimdLevel.Vector128 ? 4 : 8, stride = ConvScatterGradient.FilterStride(g, width);
+        float[] rows = new float[rowsLength], grid = new float[ConvScatterGradient.GridLength(g, width)];
+        float[] transposed = new float[g.OutputPlaneSize * stride];
+        int[] filters = new int[g.OutputPlaneSize * stride + width], counts = new int[g.OutputPlaneSize];
+        fixed (float* dx = dInput, dy = dOutput, w = weights, r = rows, t = transposed, grd = grid)
+        fixed (int* f = filters, c = counts)
+        {
+            PrepareScatterRows(level, r, w, g);
+            var job = new ScatterGradientJob
+            {
+                Dx = dx, Dy = dy, Rows = r, Transposed = t, Filters = f, Counts = c, Grid = grd, Geometry = g,
+                ProductWidth = level == SimdLevel.Vector512 ? 16 : width,
+            };
+            return level switch
+            {
+                SimdLevel.Vector512 or SimdLevel.Vector256 => ConvScatterGradient<Vector256<float>, Simd256>.Run(job),
+                _ => ConvScatterGradient<Vector128<float>, Simd128>.Run(job),
+            };
+        }
+    }
+
+    private static void PrepareScatterRows(SimdLevel level, float* rows, float* weights, in Conv2DGeometry g)
+    {
+        switch (level)
+        {
+            case SimdLevel.Vector512 or SimdLevel.Vector256: ConvScatterGradient<Vector256<float>, Simd256>.PrepareWeights(rows, weights, g); break;
+            default: ConvScatterGradient<Vector128<float>, Simd128>.PrepareWeights(rows, weights, g); break;
         }
     }
 
@@ -447,6 +526,8 @@ public static unsafe class Conv2D
         public bool SkipZeros;
         /// <summary>Forward: pooling after the convolution (when its output is set; <see cref="Output"/> is then unused).</summary>
         public Pooling Pool;
+        /// <summary>Input gradient over the output rows: the kernel rows for scattering a sparse output gradient (null: never scatter).</summary>
+        public float* ScatterRows;
     }
 
     /// <summary>Runs <paramref name="body"/> over the examples, split into parts between threads when there is enough work.</summary>
@@ -525,6 +606,11 @@ public static unsafe class Conv2D
             ForwardFilterVectors<TO>(ref s, first, last);
             return;
         }
+        if (s.Method == Method.OutputRows)
+        {
+            ForwardOutputRows<TO>(ref s, first, last);
+            return;
+        }
         bool onGrid = s.Method == Method.Grid, padded = onGrid && !s.Grid.InPlace, pointwise = s.Method == Method.Pointwise;
         // On the grid: the product [F, grid positions] before it is gathered; otherwise: the patch matrix.
         long scratch = onGrid ? (long)filters * s.Grid.Positions : pointwise ? 0 : (long)patch * positions;
@@ -590,6 +676,40 @@ public static unsafe class Conv2D
             for (int f = 0; f < g.Filters; f++) TO.AddBias(y + (long)f * positions, positions, s.Bias[f], s.Activation == Activation.ReLU);
         // ReLU went with the bias (or the grid's gather); the others are applied here.
         if (!Activations.InRegisters(s.Activation)) Activations.Apply(s.Activation, new Span<float>(y, g.OutputSize));
+    }
+
+    /// <summary>
+    /// The forward pass by output rows (<see cref="ConvRows{TV, TS}"/>): per example, the input on its grid (copied with a
+    /// vector of room past its end when the last vectors of the rows would read past the input), the outputs with bias and
+    /// ReLU, then any other activation, then the pooling if there is one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardOutputRows<TO>(ref State s, int first, int last) where TO : IImageOps
+    {
+        Conv2DGeometry g = s.Geometry;
+        GridShape grid = s.Grid;
+        int size = g.Channels * grid.PlaneSize;
+        bool copy = !grid.InPlace || g.OutWidth % TO.Width != 0, pooling = s.Pool.Output != null;
+        fixed (float* pad = copy ? Scratch(ref t_padded, (long)size + TO.Width) : null)
+        fixed (float* example = pooling ? Scratch(ref t_example, g.OutputSize) : null)
+        {
+            for (int b = first; b < last; b++)
+            {
+                float* x = s.Input + (long)b * g.InputSize;
+                float* y = pooling ? example : s.Output + (long)b * g.OutputSize;
+                if (copy && grid.InPlace) TO.Copy(pad, x, size);
+                else if (copy) Conv2DGrid.Pad<TO>(pad, x, g, grid);
+                var job = new RowsJob
+                {
+                    Input = copy ? pad : x, Weights = s.Weights, Bias = s.Bias, Output = y,
+                    Channels = g.Channels, KernelSize = g.KernelSize, Filters = g.Filters, OutHeight = g.OutHeight, OutWidth = g.OutWidth,
+                    GridWidth = grid.Width, GridPlane = grid.PlaneSize, Relu = s.Activation == Activation.ReLU,
+                };
+                TO.RowsForward(job);
+                Finish<TO>(ref s, y, biasAdded: true);
+                if (pooling) PoolExample(ref s, b, y);
+            }
+        }
     }
 
     /// <summary>
@@ -728,14 +848,33 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, patch = g.PatchSize, filters = g.Filters, margin = TO.OutputRowProductMargin(g);
         // Room on both sides for the fold's vectors, whose lanes outside the outputs read there (and are cleared).
+        bool scatter = s.ScatterRows != null;
+        int scatterWidth = TO.ScatterWidth, filterStride = ConvScatterGradient.FilterStride(g, scatterWidth);
         fixed (float* buffer = Scratch(ref t_patches, (long)patch * positions + 2 * margin + g.Width), masks = Scratch(ref t_grid, TO.OutputRowMaskLength(g)))
+        fixed (float* grid = scatter ? Scratch(ref t_scatterGrid, ConvScatterGradient.GridLength(g, scatterWidth)) : null)
+        fixed (float* transposed = scatter ? Scratch(ref t_scatterTransposed, (long)positions * filterStride) : null)
+        fixed (int* filterList = scatter ? ThreadBuffers.Ints(ref t_scatterFilters, (long)positions * filterStride + scatterWidth, 256) : null)
+        fixed (int* counts = scatter ? ThreadBuffers.Ints(ref t_scatterCounts, positions, 256) : null)
         {
             float* product = buffer + margin;
             int* terms = stackalloc int[filters <= 256 ? filters : 0];
             TO.PrepareOutputRowMasks(masks, g);
+            // The transpose writes the filters' lanes only: those past them stay zero for every example.
+            if (scatter) new Span<float>(transposed, positions * filterStride).Clear();
+            var sparse = new ScatterGradientJob
+            {
+                Rows = s.ScatterRows, Transposed = transposed, Filters = filterList, Counts = counts, Grid = grid, Geometry = g,
+                ProductWidth = TO.Width,
+            };
             for (int b = first; b < last; b++)
             {
                 float* dy = s.Output + (long)b * g.OutputSize;
+                if (scatter)
+                {
+                    sparse.Dx = s.Input + (long)b * g.InputSize;
+                    sparse.Dy = dy;
+                    if (TO.ScatterInputGradient(sparse)) continue;
+                }
                 var job = new GemmJob
                 {
                     A = s.Weights, ARowStride = filters, AColumnStride = 1,

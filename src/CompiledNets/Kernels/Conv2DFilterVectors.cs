@@ -88,6 +88,10 @@ internal static unsafe class ConvFilterVectors<TV, TS> where TV : unmanaged wher
             {
                 bool pair = vectors - v >= 2;
                 int widest = TS.Registers >= 32 || !pair ? 8 : 6;
+                // The row in tiles of even widths: with 16 registers a row of 8 goes as 4 + 4 (8 accumulators each, enough
+                // to hide the multiply-add latency), not 6 + 2 (the tile of 2 waits on its 4 accumulators).
+                int tiles = (job.OutWidth + widest - 1) / widest;
+                widest = (job.OutWidth + tiles - 1) / tiles;
                 for (int ox = 0; ox < job.OutWidth; ox += widest)
                 {
                     int n = System.Math.Min(widest, job.OutWidth - ox);

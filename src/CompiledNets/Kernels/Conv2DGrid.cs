@@ -89,10 +89,17 @@ internal static unsafe class Conv2DGrid
     }
 
     /// <summary>The inverse of <see cref="Pad{TO}"/> for a gradient: the input's positions of the padded grid (0 where the grid does not reach).</summary>
+    public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps =>
+        Crop<TO>(dx, padded, g, grid.Height, grid.Width);
+
+    /// <summary>
+    /// <see cref="Crop{TO}(float*, float*, in Conv2DGeometry, in GridShape)"/> from a grid of <paramref name="gridHeight"/>
+    /// rows of <paramref name="rowStride"/> floats per channel, of which the first <c>W + k − 1</c> (the padded width) count.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, in GridShape grid) where TO : IImageOps
+    public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, int gridHeight, int rowStride) where TO : IImageOps
     {
-        int h = g.Height, w = g.Width, gw = grid.Width;
+        int h = g.Height, w = g.Width, gw = g.OutWidth + g.KernelSize - 1;
         int columns = Math.Min(w, gw - g.PadLeft);
         float* row = dx;
         for (int c = 0; c < g.Channels; c++)
@@ -100,12 +107,12 @@ internal static unsafe class Conv2DGrid
             for (int y = 0; y < h; y++, row += w)
             {
                 int gy = y + g.PadTop;
-                if (gy >= grid.Height)
+                if (gy >= gridHeight)
                 {
                     TO.Clear(row, w);
                     continue;
                 }
-                TO.Copy(row, padded + (long)c * grid.PlaneSize + gy * gw + g.PadLeft, columns);
+                TO.Copy(row, padded + ((long)c * gridHeight + gy) * rowStride + g.PadLeft, columns);
                 TO.Clear(row + columns, w - columns);
             }
         }

@@ -90,22 +90,34 @@ internal static unsafe class ConvRowFold<TV, TS> where TV : unmanaged where TS :
                 int kyFirst = Math.Max(0, gy - oh + 1), kyLast = Math.Min(k - 1, gy);
                 // Kernel row ky reads output row gy − ky, in product rows (c, ky, ·).
                 float* rows = channel + kyFirst * (kernelRow - ow) + gy * ow + padLeft;
-                // Two vectors of the row at a time, each summed in two parts; a row's odd last vector alone, in four
-                // parts (even and odd kernel rows and columns): four independent sums either way.
+                // Two vectors of the row at a time, a row's odd last vector alone, each summed in four parts (even and odd
+                // kernel rows and columns): eight or four independent sums (with fewer, the adds wait on each other).
                 int ci = 0;
                 for (; ci + 1 < chunks; ci += 2)
                 {
                     int x0 = ci * w;
-                    TV a0 = TS.Zero, b0 = TS.Zero, a1 = TS.Zero, b1 = TS.Zero;
-                    for (int kx = 0; kx < k; kx++)
+                    TV a0 = TS.Zero, b0 = TS.Zero, c0 = TS.Zero, d0 = TS.Zero, a1 = TS.Zero, b1 = TS.Zero, c1 = TS.Zero, d1 = TS.Zero;
+                    int kx = 0;
+                    for (; kx + 1 < k; kx += 2)
+                    {
+                        float* row = rows + x0 + kx * (n - 1);
+                        float* mask = masks + (kx * chunks + ci) * w;
+                        Terms(row, TS.Load(mask), kyFirst, kyLast, kernelRow - ow, ref a0, ref b0);
+                        Terms(row + w, TS.Load(mask + w), kyFirst, kyLast, kernelRow - ow, ref a1, ref b1);
+                        row += n - 1;
+                        mask += chunks * w;
+                        Terms(row, TS.Load(mask), kyFirst, kyLast, kernelRow - ow, ref c0, ref d0);
+                        Terms(row + w, TS.Load(mask + w), kyFirst, kyLast, kernelRow - ow, ref c1, ref d1);
+                    }
+                    if (kx < k)
                     {
                         float* row = rows + x0 + kx * (n - 1);
                         float* mask = masks + (kx * chunks + ci) * w;
                         Terms(row, TS.Load(mask), kyFirst, kyLast, kernelRow - ow, ref a0, ref b0);
                         Terms(row + w, TS.Load(mask + w), kyFirst, kyLast, kernelRow - ow, ref a1, ref b1);
                     }
-                    Store(target + x0, TS.Add(a0, b0), end);
-                    Store(target + x0 + w, TS.Add(a1, b1), end);
+                    Store(target + x0, TS.Add(TS.Add(a0, b0), TS.Add(c0, d0)), end);
+                    Store(target + x0 + w, TS.Add(TS.Add(a1, b1), TS.Add(c1, d1)), end);
                 }
                 if (ci < chunks)
                 {

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CompiledNets.Kernels;
 
@@ -30,6 +31,12 @@ internal unsafe interface IImageOps
     static abstract void CopyAddBias(float* destination, float* source, int count, float bias, bool relu);
     /// <summary>A stride-1 convolution's forward pass for one example, the filters in the lanes: see <see cref="ConvFilterVectors{TV, TS}"/>.</summary>
     static abstract void FilterVectorForward(in FilterVectorJob job);
+    /// <summary>A stride-1 convolution's forward pass for one example by output rows: see <see cref="ConvRows{TV, TS}"/>.</summary>
+    static abstract void RowsForward(in RowsJob job);
+    /// <summary>One example's input gradient scattered from a sparse output gradient, or false (nothing written): see <see cref="ConvScatterGradient{TV, TS}"/>.</summary>
+    static abstract bool ScatterInputGradient(in ScatterGradientJob job);
+    /// <summary>Floats per vector of <see cref="ScatterInputGradient"/> (its buffers' layouts depend on it).</summary>
+    static abstract int ScatterWidth { get; }
     /// <summary>A stride-1 convolution's weight gradient over a chunk of examples, the filters in the lanes: see <see cref="ConvFilterVectorGradient{TV, TS}"/>.</summary>
     static abstract void FilterVectorGradient(in FilterVectorGradientJob job);
     /// <summary>
@@ -66,6 +73,13 @@ internal readonly unsafe struct VectorImageOps<TV, TS> : IImageOps where TV : un
     public static void FilterGradient(in FilterGradientJob job) => ConvFilterGradient<TV, TS>.Run(job);
 
     public static void FilterVectorForward(in FilterVectorJob job) => ConvFilterVectors<TV, TS>.Forward(job);
+
+    public static void RowsForward(in RowsJob job) => ConvRows<TV, TS>.Forward(job);
+
+    public static bool ScatterInputGradient(in ScatterGradientJob job) =>
+        TS.Width == 16 ? ConvScatterGradient<Vector256<float>, Simd256>.Run(job) : ConvScatterGradient<TV, TS>.Run(job);
+
+    public static int ScatterWidth => TS.Width == 16 ? 8 : TS.Width;
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job) => ConvFilterVectorGradient<TV, TS>.Run(job);
 
@@ -207,6 +221,15 @@ internal readonly unsafe struct ScalarImageOps : IImageOps
     /// <summary>Never called: the scalar level keeps the grid input gradient (<c>OutputRowsCheaper</c> is false without vectors).</summary>
     public static void FoldOutputRows(float* dx, float* product, float* masks, in Conv2DGeometry g) =>
         throw new NotSupportedException("The scalar level computes the input gradient on the grid.");
+
+    /// <summary>Never scatters: without vectors the input gradient stays on the grid (<c>Conv2D.Methods</c>).</summary>
+    public static bool ScatterInputGradient(in ScatterGradientJob job) => false;
+
+    public static int ScatterWidth => 1;
+
+    /// <summary>Never called: without vectors the forward pass stays on the grid (<c>Conv2D.Methods</c>).</summary>
+    public static void RowsForward(in RowsJob job) =>
+        throw new NotSupportedException("The scalar level computes the forward pass on the grid.");
 
     public static void FilterVectorGradient(in FilterVectorGradientJob job)
     {

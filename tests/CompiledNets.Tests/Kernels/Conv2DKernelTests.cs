@@ -67,6 +67,12 @@ public class Conv2DKernelTests
         yield return ("lanes F16 same k7", Conv2DGeometry.Same(1, 8, 9, 16, 7), 2);
         yield return ("lanes F16 valid k9", Conv2DGeometry.Valid(1, 12, 11, 16, 9), 2);
         yield return ("lanes F64 valid k4", Conv2DGeometry.Valid(2, 6, 7, 64, 4), 2);
+        // Rows of outputs close to whole vectors, where the forward pass goes by output rows: splits of the filters and
+        // of the rows' vectors into tiles, a partial last vector (through a mask), padding and an unpadded input read in place.
+        yield return ("rows F3 valid 10x18 k3", Conv2DGeometry.Valid(2, 10, 18, 3, 3), 2);
+        yield return ("rows F7 valid 12x36 k5", Conv2DGeometry.Valid(2, 12, 36, 7, 5), 2);
+        yield return ("rows F2 valid 11x26 k7", Conv2DGeometry.Valid(1, 11, 26, 2, 7), 3);
+        yield return ("rows F5 same 6x26 k9", Conv2DGeometry.Same(1, 6, 26, 5, 9), 2);
         // Random shapes: every legal output size, padding and stride up to 3.
         var rng = new SplitMix64(77);
         for (int i = 0; i < 24; i++)
@@ -175,6 +181,69 @@ public class Conv2DKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(6, 12, 12, 16, 5, 0, 3)]  // LeNet conv2 after pool 2 and spatial dropout
+    [InlineData(3, 9, 10, 12, 3, 1, 2)]   // Same padding, filters that fill no whole vector at 256 bits
+    [InlineData(2, 11, 13, 4, 7, 0, 2)]   // kernel rows of 7 (at 128 bits too wide: the product there)
+    [InlineData(2, 8, 8, 24, 3, 0, 2)]    // three vectors of filters at 256 bits
+    public void A_pooled_output_gradient_is_scattered_into_the_input_gradient_of_the_direct_convolution(int channels, int height, int width,
+        int filters, int k, int pad, int batch)
+    {
+        // As max pooling 2 × 2 leaves it: one value per window of each filter (a random one of the four), whole channels of
+        // some examples zero (spatial dropout), some maxima not positive (their ReLU's gradient is zero).
+        var g = new Conv2DGeometry(channels, height, width, filters, k, 1, pad, pad, height + 2 * pad - k + 1, width + 2 * pad - k + 1);
+        (float[] x, float[] w, _, float[] dy) = Operands(g, batch, 41, inputZeros: 0, gradientZeros: 0);
+        var rng = new SplitMix64(42);
+        int oh = g.OutHeight, ow = g.OutWidth;
+        for (int plane = 0; plane < batch * filters; plane++)
+        {
+            bool dropped = rng.NextInt32(5) == 0;
+            for (int by = 0; by < oh; by += 2)
+                for (int bx = 0; bx < ow; bx += 2)
+                {
+                    int keep = rng.NextInt32(4), kept = 0;
+                    for (int i = 0; i < 4; i++)
+                    {
+                        int oy = by + i / 2, ox = bx + i % 2;
+                        if (oy >= oh || ox >= ow) continue;
+                        bool passes = i == keep && !dropped && rng.NextInt32(8) != 0;
+                        if (!passes) dy[(long)plane * oh * ow + oy * ow + ox] = 0f;
+                        kept += passes ? 1 : 0;
+                    }
+                }
+        }
+        (double[] dx, double[] magnitude) = Reference.InputGradient(dy, w, batch, g);
+        int size = g.InputSize, outputSize = g.OutputSize;
+        foreach (SimdLevel level in Levels())
+        {
+            // The whole pass (which scatters where it pays), then the kernel alone, example by example.
+            float[] gx = Filled(batch * size + 3, float.NaN);
+            Conv2D.BackwardInput(level, gx, dy, w, batch, g, threads: 1);
+            for (int i = 0; i < dx.Length; i++) AssertClose(dx[i], gx[i], magnitude[i], $"{level} input gradient {i}");
+            for (int i = dx.Length; i < gx.Length; i++) Assert.True(float.IsNaN(gx[i]), "written past the input gradient");
+            // Whether it pays depends on the width (AVX-512's product takes half the vectors of AVX2's): these shapes are
+            // sparse enough at 256 and 128 bits.
+            bool applies = level != SimdLevel.Scalar && k <= (level == SimdLevel.Vector128 ? 4 : 8);
+            for (int b = 0; b < batch; b++)
+            {
+                float[] one = Filled(size, float.NaN);
+                bool scattered = Conv2D.ScatterExample(level, one, dy.AsSpan(b * outputSize, outputSize), w, g);
+                if (!applies || level is SimdLevel.Vector256 or SimdLevel.Vector128) Assert.Equal(applies, scattered);
+                if (!scattered) continue;
+                for (int i = 0; i < size; i++) AssertClose(dx[b * size + i], one[i], magnitude[b * size + i], $"{level} scattered example {b} input gradient {i}");
+            }
+            if (!applies) continue;
+            // Declined, with nothing written: a dense output gradient (dearer scattered), an infinite one (0 · ∞ would be lost).
+            float[] untouched = Filled(size, -3f);
+            float[] dense = Operands(g, 1, 43, 0, 0).OutputGradient;
+            Assert.False(Conv2D.ScatterExample(level, untouched, dense, w, g), $"{level} dense");
+            float[] infinite = dy.AsSpan(0, outputSize).ToArray();
+            infinite[outputSize / 2] = float.PositiveInfinity;
+            Assert.False(Conv2D.ScatterExample(level, untouched, infinite, w, g), $"{level} infinite");
+            Assert.All(untouched, v => Assert.Equal(-3f, v));
+        }
+    }
+
     [Fact]
     public void The_tested_shapes_reach_every_method()
     {
@@ -190,7 +259,7 @@ public class Conv2DKernelTests
             }
             var expected = new List<string> { "forward Pointwise", "forward Grid", "forward Patches", "weights Grid", "weights Patches",
                 "input Pointwise", "input Grid", "input Patches" };
-            if (level != SimdLevel.Scalar) expected.AddRange(["forward FilterVectors", "weights FilterVectors"]);
+            if (level != SimdLevel.Scalar) expected.AddRange(["forward FilterVectors", "weights FilterVectors", "forward OutputRows"]);
             bool masked = level != SimdLevel.Scalar;
             if (masked) expected.Add("input OutputRows");
             foreach (string method in expected) Assert.True(seen.Contains(method), $"{level}: no tested shape takes {method}");
