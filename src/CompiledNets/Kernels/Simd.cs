@@ -144,7 +144,15 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroLanes(Vector256<float> v) => ~Vector256.Equals(v.AsInt32(), Vector256<int>.Zero).ExtractMostSignificantBits() & 0xFFu;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int AppendNonZeroIndices(Vector256<float> v, int first, int* list) => Simd.AppendSetBits(NonZeroLanes(v), first, list);
+    public static int AppendNonZeroIndices(Vector256<float> v, int first, int* list)
+    {
+        // Branchless: the lanes' indices packed in order from a table of the 256 lane masks, widened to ints and stored
+        // whole (a loop over the set bits mispredicts its exit about once a vector on sparse data).
+        uint lanes = NonZeroLanes(v);
+        Vector128<byte> packed = Vector128.CreateScalar(Simd.PackedLaneIndices[lanes]).AsByte();
+        (Avx2.ConvertToVector256Int32(packed) + Vector256.Create(first)).Store(list);
+        return System.Numerics.BitOperations.PopCount(lanes);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WherePositive(Vector256<float> test, Vector256<float> value) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(test, Vector256<float>.Zero), value, Vector256<float>.Zero);
@@ -258,6 +266,21 @@ internal static class Simd
         : IsSupported(SimdLevel.Vector256) ? SimdLevel.Vector256
         : IsSupported(SimdLevel.Vector128) ? SimdLevel.Vector128
         : SimdLevel.Scalar;
+
+    /// <summary>For each 8-bit lane mask, the indices of its set bits in order, one per byte from the lowest (zeros after).</summary>
+    internal static readonly ulong[] PackedLaneIndices = PackLaneIndices();
+
+    private static ulong[] PackLaneIndices()
+    {
+        var table = new ulong[256];
+        for (int mask = 0; mask < 256; mask++)
+        {
+            int count = 0;
+            for (int lane = 0; lane < 8; lane++)
+                if ((mask & (1 << lane)) != 0) table[mask] |= (ulong)lane << (8 * count++);
+        }
+        return table;
+    }
 
     /// <summary>Writes <c>first + i</c> for every set bit i of <paramref name="bits"/>, in order; returns how many.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
