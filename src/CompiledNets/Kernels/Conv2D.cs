@@ -462,8 +462,9 @@ public static unsafe class Conv2D
             return;
         }
         Method method = Methods(geometry, level).WeightGradient;
-        // (With the filters in the lanes nothing depends on it.)
-        bool finite = method != Method.FilterVectors && Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
+        bool sparseApplies = SparseGradientApplies(level, geometry);
+        // (With the filters in the lanes nothing else depends on it.)
+        bool finite = (method != Method.FilterVectors || sparseApplies) && Checks.AllFinite(input.Slice(0, batch * geometry.InputSize));
         // The grid's positions that are not outputs read the input against zero gradients: exact only for a finite input.
         if (!finite && method == Method.Grid) method = Method.Patches;
         int parts = Math.Min(batch, ParameterParts);
@@ -476,8 +477,10 @@ public static unsafe class Conv2D
             {
                 Output = dy, Input = x, Weights = dw, Bias = db, Partial = partial, Batch = batch, Geometry = geometry, Level = level,
                 Method = method,
-                // The patch path's product skips the positions where every filter's gradient is zero: exact for a finite input.
+                // The patch path's product skips the positions where every filter's gradient is zero, and a sparse output
+                // gradient may be summed over its non-zero values alone: both exact for a finite input only.
                 SkipZeros = finite,
+                SparseGradient = sparseApplies && finite && SparseGradientCheaper(level, dy, batch, geometry),
             };
             if (method is Method.Grid or Method.FilterVectors) state.Grid = new GridShape(geometry);
             if (method == Method.Grid)
@@ -528,6 +531,8 @@ public static unsafe class Conv2D
         public Pooling Pool;
         /// <summary>Input gradient over the output rows: the kernel rows for scattering a sparse output gradient (null: never scatter).</summary>
         public float* ScatterRows;
+        /// <summary>Weight gradient: summed over the output gradient's non-zero values alone (<see cref="ConvSparseFilterGradient{TV, TS}"/>).</summary>
+        public bool SparseGradient;
     }
 
     /// <summary>Runs <paramref name="body"/> over the examples, split into parts between threads when there is enough work.</summary>
@@ -911,7 +916,8 @@ public static unsafe class Conv2D
     {
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
-        if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
+        if (s.SparseGradient) SparseParameters(ref s, first, last, dw);
+        else if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
         else if (s.Method == Method.FilterVectors) ParametersFilterVectors<TO>(ref s, first, last, dw);
         else ParametersOnPatches<TO>(ref s, first, last, dw);
         for (int b = first; b < last; b++)
@@ -1033,6 +1039,60 @@ public static unsafe class Conv2D
                 TO.FilterVectorGradient(job);
             }
             Transpose.Run(transposed, filters, dw, g.PatchSize, g.PatchSize, filters);
+        }
+    }
+
+    [ThreadStatic] private static float[]? t_sparseRows;
+    [ThreadStatic] private static int[]? t_sparseList;
+
+    /// <summary>Whether <see cref="ConvSparseFilterGradient{TV, TS}"/> takes <paramref name="g"/> at <paramref name="level"/> (256-bit vectors at the 512-bit level, as <see cref="PooledGradient"/>).</summary>
+    private static bool SparseGradientApplies(SimdLevel level, in Conv2DGeometry g) => level switch
+    {
+        SimdLevel.Vector512 or SimdLevel.Vector256 => ConvSparseFilterGradient<Vector256<float>, Simd256>.Applies(g),
+        SimdLevel.Vector128 => ConvSparseFilterGradient<Vector128<float>, Simd128>.Applies(g),
+        _ => false,
+    };
+
+    /// <summary>Whether the batch's output gradient is sparse enough for the sum over its non-zero values to cost less than the dense one.</summary>
+    private static bool SparseGradientCheaper(SimdLevel level, float* dy, int batch, in Conv2DGeometry g)
+    {
+        long values = (long)batch * g.OutputSize;
+        long nonZeros = level == SimdLevel.Vector128
+            ? ConvSparseFilterGradient<Vector128<float>, Simd128>.CountNonZero(dy, values)
+            : ConvSparseFilterGradient<Vector256<float>, Simd256>.CountNonZero(dy, values);
+        int width = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, _ => 4 };
+        return ConvSparseFilterGradient<Vector256<float>, Simd256>.Cheaper(nonZeros, batch, g, width);
+    }
+
+    /// <summary>For tests: whether the weight gradient of this batch at <paramref name="level"/> is summed over the output gradient's non-zero values alone.</summary>
+    internal static bool WeightGradientIsSparse(SimdLevel level, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, int batch, Conv2DGeometry g)
+    {
+        if (!SparseGradientApplies(level, g) || !Checks.AllFinite(input.Slice(0, batch * g.InputSize))) return false;
+        fixed (float* dy = dOutput) return SparseGradientCheaper(level, dy, batch, g);
+    }
+
+    /// <summary>For tests: the weight gradient of the whole batch over the output gradient's non-zero values alone, whether or not it would pay (the kernel must apply, the input be finite).</summary>
+    internal static void SparseWeightGradient(SimdLevel level, Span<float> dWeights, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, int batch, Conv2DGeometry g)
+    {
+        if (!SparseGradientApplies(level, g)) throw new ArgumentException("The sparse weight gradient does not take this geometry at this level.", nameof(g));
+        fixed (float* dw = dWeights, dy = dOutput, x = input)
+        {
+            var state = new State { Output = dy, Input = x, Batch = batch, Geometry = g, Level = level };
+            SparseParameters(ref state, 0, batch, dw);
+        }
+    }
+
+    /// <summary>The weight gradient of examples [first, last) over the output gradient's non-zero values alone.</summary>
+    private static void SparseParameters(ref State s, int first, int last, float* dw)
+    {
+        Conv2DGeometry g = s.Geometry;
+        int positions = g.OutputPlaneSize;
+        float* inputEnd = s.Input + (long)s.Batch * g.InputSize;
+        fixed (float* rows = Scratch(ref t_sparseRows, (long)g.Filters * g.Channels * g.KernelSize * 8))
+        fixed (int* list = ThreadBuffers.Ints(ref t_sparseList, positions + 8, 256), map = ThreadBuffers.Ints(ref t_map, positions, 256))
+        {
+            if (s.Level == SimdLevel.Vector128) ConvSparseFilterGradient<Vector128<float>, Simd128>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);
+            else ConvSparseFilterGradient<Vector256<float>, Simd256>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);
         }
     }
 

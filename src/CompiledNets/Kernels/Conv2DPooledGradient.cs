@@ -91,8 +91,7 @@ internal static unsafe class ConvPooledGradient<TV, TS> where TV : unmanaged whe
                 for (int c = 0; c < channels; c++)
                 {
                     float* acc = rows + ((long)f * channels + c) * k * w;
-                    TV a0 = TS.Load(acc), a1 = k > 1 ? TS.Load(acc + w) : TS.Zero, a2 = k > 2 ? TS.Load(acc + 2 * w) : TS.Zero;
-                    TV a3 = k > 3 ? TS.Load(acc + 3 * w) : TS.Zero, a4 = k > 4 ? TS.Load(acc + 4 * w) : TS.Zero, a5 = k > 5 ? TS.Load(acc + 5 * w) : TS.Zero;
+                    LoadRows<TK>(acc, out TV a0, out TV a1, out TV a2, out TV a3, out TV a4, out TV a5);
                     TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero, b4 = TS.Zero, b5 = TS.Zero;
                     float* xc = x + (long)c * inputPlane;
                     int o = 0;
@@ -116,12 +115,7 @@ internal static unsafe class ConvPooledGradient<TV, TS> where TV : unmanaged whe
                         float* x0 = xc + map[p0 < (uint)plane ? p0 : 0];
                         Rows<TK>(x0, TS.Broadcast(g0), width, inputEnd, tail, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                     }
-                    TS.Store(acc, TS.Add(a0, b0));
-                    if (k > 1) TS.Store(acc + w, TS.Add(a1, b1));
-                    if (k > 2) TS.Store(acc + 2 * w, TS.Add(a2, b2));
-                    if (k > 3) TS.Store(acc + 3 * w, TS.Add(a3, b3));
-                    if (k > 4) TS.Store(acc + 4 * w, TS.Add(a4, b4));
-                    if (k > 5) TS.Store(acc + 5 * w, TS.Add(a5, b5));
+                    StoreRows<TK>(acc, TS.Add(a0, b0), TS.Add(a1, b1), TS.Add(a2, b2), TS.Add(a3, b3), TS.Add(a4, b4), TS.Add(a5, b5));
                 }
                 job.Db[f] += bias;
             }
@@ -132,9 +126,35 @@ internal static unsafe class ConvPooledGradient<TV, TS> where TV : unmanaged whe
         return true;
     }
 
+    /// <summary>The k accumulated kernel rows at <paramref name="acc"/> (vectors one after another; zero past k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LoadRows<TK>(float* acc, out TV a0, out TV a1, out TV a2, out TV a3, out TV a4, out TV a5) where TK : ICount
+    {
+        int w = TS.Width, k = TK.Value;
+        a0 = TS.Load(acc);
+        a1 = k > 1 ? TS.Load(acc + w) : TS.Zero;
+        a2 = k > 2 ? TS.Load(acc + 2 * w) : TS.Zero;
+        a3 = k > 3 ? TS.Load(acc + 3 * w) : TS.Zero;
+        a4 = k > 4 ? TS.Load(acc + 4 * w) : TS.Zero;
+        a5 = k > 5 ? TS.Load(acc + 5 * w) : TS.Zero;
+    }
+
+    /// <summary>The k kernel rows' sums back to <paramref name="acc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreRows<TK>(float* acc, TV a0, TV a1, TV a2, TV a3, TV a4, TV a5) where TK : ICount
+    {
+        int w = TS.Width, k = TK.Value;
+        TS.Store(acc, a0);
+        if (k > 1) TS.Store(acc + w, a1);
+        if (k > 2) TS.Store(acc + 2 * w, a2);
+        if (k > 3) TS.Store(acc + 3 * w, a3);
+        if (k > 4) TS.Store(acc + 4 * w, a4);
+        if (k > 5) TS.Store(acc + 5 * w, a5);
+    }
+
     /// <summary>The k input rows under a window at <paramref name="x"/>, times <paramref name="g"/>, into the accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows<TK>(float* x, TV g, nint width, float* end, TV tail,
+    internal static void Rows<TK>(float* x, TV g, nint width, float* end, TV tail,
         ref TV a0, ref TV a1, ref TV a2, ref TV a3, ref TV a4, ref TV a5) where TK : ICount
     {
         int k = TK.Value;

@@ -186,8 +186,8 @@ public class Conv2DKernelTests
     [InlineData(3, 9, 10, 12, 3, 1, 2)]   // Same padding, filters that fill no whole vector at 256 bits
     [InlineData(2, 11, 13, 4, 7, 0, 2)]   // kernel rows of 7 (at 128 bits too wide: the product there)
     [InlineData(2, 8, 8, 24, 3, 0, 2)]    // three vectors of filters at 256 bits
-    public void A_pooled_output_gradient_is_scattered_into_the_input_gradient_of_the_direct_convolution(int channels, int height, int width,
-        int filters, int k, int pad, int batch)
+    public void A_pooled_output_gradient_is_scattered_into_the_input_gradient_and_summed_sparsely_into_the_weight_gradient(int channels,
+        int height, int width, int filters, int k, int pad, int batch)
     {
         // As max pooling 2 × 2 leaves it: one value per window of each filter (a random one of the four), whole channels of
         // some examples zero (spatial dropout), some maxima not positive (their ReLU's gradient is zero).
@@ -213,9 +213,33 @@ public class Conv2DKernelTests
                 }
         }
         (double[] dx, double[] magnitude) = Reference.InputGradient(dy, w, batch, g);
+        (double[] dw, double[] dwMagnitude, double[] db, double[] dbMagnitude) = Reference.WeightGradient(dy, x, batch, g);
         int size = g.InputSize, outputSize = g.OutputSize;
         foreach (SimdLevel level in Levels())
         {
+            // The weight gradient over the non-zero gradients alone: unpadded kernels rows of up to 6 that fit a vector.
+            // Whether it pays depends on the shape and width; LeNet's conv2 takes it with AVX2 (and AVX-512).
+            bool sparse = level != SimdLevel.Scalar && pad == 0 && k <= (level == SimdLevel.Vector128 ? 4 : 6);
+            if (!sparse) Assert.False(Conv2D.WeightGradientIsSparse(level, dy, x, batch, g), $"{level}");
+            if (channels == 6 && level == SimdLevel.Vector256) Assert.True(Conv2D.WeightGradientIsSparse(level, dy, x, batch, g));
+            if (sparse)
+            {
+                float[] direct = Filled(g.WeightCount, float.NaN);
+                Conv2D.SparseWeightGradient(level, direct, dy, x, batch, g);
+                for (int i = 0; i < dw.Length; i++) AssertClose(dw[i], direct[i], dwMagnitude[i], $"{level} sparse weight gradient {i}");
+            }
+            float[] gw = Filled(g.WeightCount, float.NaN), gb = Filled(g.Filters, float.NaN);
+            Conv2D.BackwardParameters(level, gw, gb, dy, x, batch, g, threads: 1);
+            for (int i = 0; i < dw.Length; i++) AssertClose(dw[i], gw[i], dwMagnitude[i], $"{level} weight gradient {i}");
+            for (int i = 0; i < db.Length; i++) AssertClose(db[i], gb[i], dbMagnitude[i], $"{level} bias gradient {i}");
+            float[] two = Filled(g.WeightCount, float.NaN), twoBias = Filled(g.Filters, float.NaN);
+            Conv2D.BackwardParameters(level, two, twoBias, dy, x, batch, g, threads: 2);
+            Assert.Equal(Bits(gw), Bits(two));
+            // A non-finite input takes the dense sum (a left-out 0 · ∞ is NaN there).
+            float[] infiniteInput = (float[])x.Clone();
+            infiniteInput[1] = float.PositiveInfinity;
+            Assert.False(Conv2D.WeightGradientIsSparse(level, dy, infiniteInput, batch, g), $"{level} infinite input");
+
             // The whole pass (which scatters where it pays), then the kernel alone, example by example.
             float[] gx = Filled(batch * size + 3, float.NaN);
             Conv2D.BackwardInput(level, gx, dy, w, batch, g, threads: 1);
