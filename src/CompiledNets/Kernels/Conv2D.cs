@@ -414,7 +414,8 @@ public static unsafe class Conv2D
     internal static bool ScatterExample(SimdLevel level, Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights, Conv2DGeometry g)
     {
         long rowsLength = ScatterRowsLength(level, g);
-        if (rowsLength == 0) return false;
+        // As in BackwardInput: a left-out zero gradient would hide 0 · ∞ with non-finite weights.
+        if (rowsLength == 0 || !Checks.AllFinite(weights.Slice(0, g.WeightCount))) return false;
         int width = level == SimdLevel.Vector128 ? 4 : 8, stride = ConvScatterGradient.FilterStride(g, width);
         float[] rows = new float[rowsLength], grid = new float[ConvScatterGradient.GridLength(g, width)];
         float[] transposed = new float[g.OutputPlaneSize * stride];
@@ -480,6 +481,7 @@ public static unsafe class Conv2D
                 // The patch path's product skips the positions where every filter's gradient is zero, and a sparse output
                 // gradient may be summed over its non-zero values alone: both exact for a finite input only.
                 SkipZeros = finite,
+                SparseApplies = sparseApplies && finite,
                 SparseGradient = sparseApplies && finite && SparseGradientCheaper(level, dy, batch, geometry),
             };
             if (method is Method.Grid or Method.FilterVectors) state.Grid = new GridShape(geometry);
@@ -533,6 +535,8 @@ public static unsafe class Conv2D
         public float* ScatterRows;
         /// <summary>Weight gradient: summed over the output gradient's non-zero values alone (<see cref="ConvSparseFilterGradient{TV, TS}"/>).</summary>
         public bool SparseGradient;
+        /// <summary>Weight gradient: whether some batch could take <see cref="SparseGradient"/> (its buffers are then allocated either way).</summary>
+        public bool SparseApplies;
     }
 
     /// <summary>Runs <paramref name="body"/> over the examples, split into parts between threads when there is enough work.</summary>
@@ -684,9 +688,10 @@ public static unsafe class Conv2D
     }
 
     /// <summary>
-    /// The forward pass by output rows (<see cref="ConvRows{TV, TS}"/>): per example, the input on its grid (copied with a
-    /// vector of room past its end when the last vectors of the rows would read past the input), the outputs with bias and
-    /// ReLU, then any other activation, then the pooling if there is one.
+    /// The forward pass by output rows (<see cref="ConvRows{TV, TS}"/>): per example, the input on its grid (padded, or
+    /// read in place; the batch's last example copied with a vector of room past its end when the last vectors of its
+    /// rows would read past the input), the outputs with bias and ReLU, then any other activation, then the pooling if
+    /// there is one.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ForwardOutputRows<TO>(ref State s, int first, int last) where TO : IImageOps
@@ -694,14 +699,16 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         GridShape grid = s.Grid;
         int size = g.Channels * grid.PlaneSize;
-        bool copy = !grid.InPlace || g.OutWidth % TO.Width != 0, pooling = s.Pool.Output != null;
-        fixed (float* pad = copy ? Scratch(ref t_padded, (long)size + TO.Width) : null)
+        bool readsPast = g.OutWidth % TO.Width != 0, pooling = s.Pool.Output != null;
+        fixed (float* pad = !grid.InPlace || readsPast ? Scratch(ref t_padded, (long)size + TO.Width) : null)
         fixed (float* example = pooling ? Scratch(ref t_example, g.OutputSize) : null)
         {
             for (int b = first; b < last; b++)
             {
                 float* x = s.Input + (long)b * g.InputSize;
                 float* y = pooling ? example : s.Output + (long)b * g.OutputSize;
+                // In place, the lanes past a row's outputs read the next example's first values, except after the last one.
+                bool copy = !grid.InPlace || (readsPast && b == s.Batch - 1);
                 if (copy && grid.InPlace) TO.Copy(pad, x, size);
                 else if (copy) Conv2DGrid.Pad<TO>(pad, x, g, grid);
                 var job = new RowsJob
@@ -916,6 +923,8 @@ public static unsafe class Conv2D
     {
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
+        // The sparse sum's buffers exist from the first call on, so that a later batch that takes it allocates nothing.
+        if (s.SparseApplies) SparseBuffers(g, out _, out _);
         if (s.SparseGradient) SparseParameters(ref s, first, last, dw);
         else if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
         else if (s.Method == Method.FilterVectors) ParametersFilterVectors<TO>(ref s, first, last, dw);
@@ -1064,6 +1073,14 @@ public static unsafe class Conv2D
         return ConvSparseFilterGradient<Vector256<float>, Simd256>.Cheaper(nonZeros, batch, g, width);
     }
 
+    /// <summary>The calling thread's buffers for <see cref="SparseParameters"/> (and the map it shares with <see cref="PooledGradient"/>).</summary>
+    private static void SparseBuffers(in Conv2DGeometry g, out float[] rows, out int[] list)
+    {
+        rows = Scratch(ref t_sparseRows, (long)g.Filters * g.Channels * g.KernelSize * 8);
+        list = ThreadBuffers.Ints(ref t_sparseList, g.OutputPlaneSize + 8, 256);
+        ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256);
+    }
+
     /// <summary>For tests: whether the weight gradient of this batch at <paramref name="level"/> is summed over the output gradient's non-zero values alone.</summary>
     internal static bool WeightGradientIsSparse(SimdLevel level, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, int batch, Conv2DGeometry g)
     {
@@ -1086,10 +1103,10 @@ public static unsafe class Conv2D
     private static void SparseParameters(ref State s, int first, int last, float* dw)
     {
         Conv2DGeometry g = s.Geometry;
-        int positions = g.OutputPlaneSize;
         float* inputEnd = s.Input + (long)s.Batch * g.InputSize;
-        fixed (float* rows = Scratch(ref t_sparseRows, (long)g.Filters * g.Channels * g.KernelSize * 8))
-        fixed (int* list = ThreadBuffers.Ints(ref t_sparseList, positions + 8, 256), map = ThreadBuffers.Ints(ref t_map, positions, 256))
+        SparseBuffers(g, out float[] rowBuffer, out int[] listBuffer);
+        fixed (float* rows = rowBuffer)
+        fixed (int* list = listBuffer, map = ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256))
         {
             if (s.Level == SimdLevel.Vector128) ConvSparseFilterGradient<Vector128<float>, Simd128>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);
             else ConvSparseFilterGradient<Vector256<float>, Simd256>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);

@@ -94,7 +94,7 @@ internal static unsafe class Conv2DGrid
 
     /// <summary>
     /// <see cref="Crop{TO}(float*, float*, in Conv2DGeometry, in GridShape)"/> from a grid of <paramref name="gridHeight"/>
-    /// rows of <paramref name="rowStride"/> floats per channel, of which the first <c>W + k − 1</c> (the padded width) count.
+    /// rows of <paramref name="rowStride"/> floats per channel, of which the first <c>OutWidth + k − 1</c> (the padded width) count.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Crop<TO>(float* dx, float* padded, in Conv2DGeometry g, int gridHeight, int rowStride) where TO : IImageOps

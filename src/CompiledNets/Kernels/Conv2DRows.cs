@@ -30,7 +30,7 @@ internal unsafe struct RowsJob
 /// </summary>
 internal static unsafe class ConvRows<TV, TS> where TV : unmanaged where TS : ISimd<TV>
 {
-    /// <summary>The most vectors of a row, and the most filters, in a tile (tiles × (vectors + 1) + 1 registers in use).</summary>
+    /// <summary>The most vectors of a row, and the most filters, in a tile (filters × vectors + vectors + 1 registers in use).</summary>
     private static int Most => TS.Registers >= 32 ? 4 : 3;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -245,6 +245,13 @@ public class Conv2DKernelTests
             Conv2D.BackwardInput(level, gx, dy, w, batch, g, threads: 1);
             for (int i = 0; i < dx.Length; i++) AssertClose(dx[i], gx[i], magnitude[i], $"{level} input gradient {i}");
             for (int i = dx.Length; i < gx.Length; i++) Assert.True(float.IsNaN(gx[i]), "written past the input gradient");
+            float[] gx2 = Filled(batch * size + 3, float.NaN);
+            Conv2D.BackwardInput(level, gx2, dy, w, batch, g, threads: 2);
+            Assert.Equal(Bits(gx), Bits(gx2));
+            // Non-finite weights: never scattered (a left-out zero gradient would hide 0 · ∞).
+            float[] infiniteWeights = (float[])w.Clone();
+            infiniteWeights[0] = float.PositiveInfinity;
+            Assert.False(Conv2D.ScatterExample(level, new float[size], dy.AsSpan(0, outputSize), infiniteWeights, g), $"{level} infinite weights");
             // Whether it pays depends on the width (AVX-512's product takes half the vectors of AVX2's): these shapes are
             // sparse enough at 256 and 128 bits.
             bool applies = level != SimdLevel.Scalar && k <= (level == SimdLevel.Vector128 ? 4 : 8);
@@ -253,6 +260,7 @@ public class Conv2DKernelTests
                 float[] one = Filled(size, float.NaN);
                 bool scattered = Conv2D.ScatterExample(level, one, dy.AsSpan(b * outputSize, outputSize), w, g);
                 if (!applies || level is SimdLevel.Vector256 or SimdLevel.Vector128) Assert.Equal(applies, scattered);
+                if (channels == 6 && applies) Assert.True(scattered, $"{level}: LeNet's conv2 not scattered");
                 if (!scattered) continue;
                 for (int i = 0; i < size; i++) AssertClose(dx[b * size + i], one[i], magnitude[b * size + i], $"{level} scattered example {b} input gradient {i}");
             }
