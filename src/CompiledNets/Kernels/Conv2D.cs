@@ -229,7 +229,7 @@ public static unsafe class Conv2D
         // 32 filters of 3 × 3 on 128-bit vectors took 1.2 and 2.1 times as long) and each output sums enough terms for the
         // transposes to be a small share (LeNet's 6 → 16 filters of 5 × 5 at batch 128 on AVX-512: forward 307 → 219 µs,
         // weight gradient 327 → 212 µs; 1 → 16 filters of 3 × 3: forward 300 → 384 µs, so not there).
-        int width = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, SimdLevel.Vector128 => 4, _ => 0 };
+        int width = Lanes(level);
         Method input = OutputRowsCheaper(g, level, width) ? Method.OutputRows : Method.Grid;
         if (width > 0 && g.Filters % width == 0 && g.Filters <= 4 * width && g.PatchSize >= MinimumFilterVectorTerms)
             return (Method.FilterVectors, Method.FilterVectors, input);
@@ -237,6 +237,9 @@ public static unsafe class Conv2D
         bool spread = (long)g.Filters * new GridShape(g).OffsetSpan(g) <= MaxSpreadWeights;
         return (spread ? Method.Grid : Method.Patches, Method.Grid, input);
     }
+
+    /// <summary>Floats per vector at <paramref name="level"/> (0 without vectors).</summary>
+    private static int Lanes(SimdLevel level) => level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, SimdLevel.Vector128 => 4, _ => 0 };
 
     /// <summary>
     /// Whether the forward pass takes fewer vectors of outputs by output rows (<see cref="ConvRows{TV, TS}"/>: each row in
@@ -416,7 +419,8 @@ public static unsafe class Conv2D
         long rowsLength = ScatterRowsLength(level, g);
         // As in BackwardInput: a left-out zero gradient would hide 0 · ∞ with non-finite weights.
         if (rowsLength == 0 || !Checks.AllFinite(weights.Slice(0, g.WeightCount))) return false;
-        int width = level == SimdLevel.Vector128 ? 4 : 8, stride = ConvScatterGradient.FilterStride(g, width);
+        // 256-bit vectors at the 512-bit level too (as VectorImageOps.ScatterWidth).
+        int width = Math.Min(Lanes(level), 8), stride = ConvScatterGradient.FilterStride(g, width);
         float[] rows = new float[rowsLength], grid = new float[ConvScatterGradient.GridLength(g, width)];
         float[] transposed = new float[g.OutputPlaneSize * stride];
         int[] filters = new int[g.OutputPlaneSize * stride + width], counts = new int[g.OutputPlaneSize];
@@ -427,7 +431,7 @@ public static unsafe class Conv2D
             var job = new ScatterGradientJob
             {
                 Dx = dx, Dy = dy, Rows = r, Transposed = t, Filters = f, Counts = c, Grid = grd, Geometry = g,
-                ProductWidth = level == SimdLevel.Vector512 ? 16 : width,
+                ProductWidth = Lanes(level),
             };
             return level switch
             {
@@ -924,7 +928,7 @@ public static unsafe class Conv2D
         Conv2DGeometry g = s.Geometry;
         int positions = g.OutputPlaneSize, filters = g.Filters;
         // The sparse sum's buffers exist from the first call on, so that a later batch that takes it allocates nothing.
-        if (s.SparseApplies) SparseBuffers(g, out _, out _);
+        if (s.SparseApplies) SparseBuffers(g, out _, out _, out _);
         if (s.SparseGradient) SparseParameters(ref s, first, last, dw);
         else if (s.Method == Method.Grid) ParametersOnGrid<TO>(ref s, first, last, dw);
         else if (s.Method == Method.FilterVectors) ParametersFilterVectors<TO>(ref s, first, last, dw);
@@ -1069,16 +1073,15 @@ public static unsafe class Conv2D
         long nonZeros = level == SimdLevel.Vector128
             ? ConvSparseFilterGradient<Vector128<float>, Simd128>.CountNonZero(dy, values)
             : ConvSparseFilterGradient<Vector256<float>, Simd256>.CountNonZero(dy, values);
-        int width = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, _ => 4 };
-        return ConvSparseFilterGradient<Vector256<float>, Simd256>.Cheaper(nonZeros, batch, g, width);
+        return ConvSparseFilterGradient.Cheaper(nonZeros, batch, g, Lanes(level));
     }
 
     /// <summary>The calling thread's buffers for <see cref="SparseParameters"/> (and the map it shares with <see cref="PooledGradient"/>).</summary>
-    private static void SparseBuffers(in Conv2DGeometry g, out float[] rows, out int[] list)
+    private static void SparseBuffers(in Conv2DGeometry g, out float[] rows, out int[] list, out int[] map)
     {
         rows = Scratch(ref t_sparseRows, (long)g.Filters * g.Channels * g.KernelSize * 8);
         list = ThreadBuffers.Ints(ref t_sparseList, g.OutputPlaneSize + 8, 256);
-        ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256);
+        map = ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256);
     }
 
     /// <summary>For tests: whether the weight gradient of this batch at <paramref name="level"/> is summed over the output gradient's non-zero values alone.</summary>
@@ -1104,9 +1107,9 @@ public static unsafe class Conv2D
     {
         Conv2DGeometry g = s.Geometry;
         float* inputEnd = s.Input + (long)s.Batch * g.InputSize;
-        SparseBuffers(g, out float[] rowBuffer, out int[] listBuffer);
+        SparseBuffers(g, out float[] rowBuffer, out int[] listBuffer, out int[] mapBuffer);
         fixed (float* rows = rowBuffer)
-        fixed (int* list = listBuffer, map = ThreadBuffers.Ints(ref t_map, g.OutputPlaneSize, 256))
+        fixed (int* list = listBuffer, map = mapBuffer)
         {
             if (s.Level == SimdLevel.Vector128) ConvSparseFilterGradient<Vector128<float>, Simd128>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);
             else ConvSparseFilterGradient<Vector256<float>, Simd256>.Run(dw, rows, list, map, s.Output, s.Input, inputEnd, first, last, g);

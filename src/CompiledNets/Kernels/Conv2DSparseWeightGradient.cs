@@ -11,6 +11,19 @@ namespace CompiledNets.Kernels;
 /// <see cref="ConvPooledGradient{TV, TS}"/>, whose row sums it shares. LeNet's conv2 after pooling: about 115 non-zero
 /// gradients of 1,024 per example, 3,500 multiply-adds against 19,200 for the dense sum with the filters in the lanes.
 /// </summary>
+internal static class ConvSparseFilterGradient
+{
+    /// <summary>
+    /// Whether the sparse sum costs less than the dense one with the filters in the lanes (<paramref name="denseWidth"/>
+    /// floats per vector) for <paramref name="nonZeros"/> non-zero gradients over <paramref name="batch"/> examples: per
+    /// non-zero gradient and channel, k multiply-adds and about 8 operations' worth of finding its window (measured as
+    /// ConvPooledGradient's 6.7 cycles per output and channel for LeNet's conv1), against C·k·k · F / width per position.
+    /// </summary>
+    public static bool Cheaper(long nonZeros, int batch, in Conv2DGeometry g, int denseWidth) =>
+        nonZeros * g.Channels * (g.KernelSize + 8) < (long)batch * g.OutputPlaneSize * g.PatchSize * ((g.Filters + denseWidth - 1) / denseWidth);
+}
+
+/// <summary><see cref="ConvSparseFilterGradient"/> in vectors.</summary>
 internal static unsafe class ConvSparseFilterGradient<TV, TS> where TV : unmanaged where TS : ISimd<TV>
 {
     /// <summary>Whether the kernel takes <paramref name="g"/> at this width (as <see cref="ConvPooledGradient{TV, TS}.Applies"/>).</summary>
@@ -25,15 +38,6 @@ internal static unsafe class ConvSparseFilterGradient<TV, TS> where TV : unmanag
         for (; i < count; i++) total += BitConverter.SingleToInt32Bits(values[i]) != 0 ? 1 : 0;
         return total;
     }
-
-    /// <summary>
-    /// Whether the sparse sum costs less than the dense one with the filters in the lanes (<paramref name="denseWidth"/>
-    /// floats per vector) for <paramref name="nonZeros"/> non-zero gradients over <paramref name="batch"/> examples: per
-    /// non-zero gradient and channel, k multiply-adds and about 8 operations' worth of finding its window (measured as
-    /// ConvPooledGradient's 6.7 cycles per output and channel for LeNet's conv1), against C·k·k · F / width per position.
-    /// </summary>
-    public static bool Cheaper(long nonZeros, int batch, in Conv2DGeometry g, int denseWidth) =>
-        nonZeros * g.Channels * (g.KernelSize + 8) < (long)batch * g.OutputPlaneSize * g.PatchSize * ((g.Filters + denseWidth - 1) / denseWidth);
 
     /// <summary>
     /// <paramref name="dw"/> [F, C, k, k] of examples [<paramref name="first"/>, <paramref name="last"/>), overwritten;
