@@ -432,6 +432,27 @@ public class DropConnectTests(ITestOutputHelper output)
                 Assert.Equal(-normals[s * 5 + o], normals[(s + 1) * 5 + o]);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 1)] // shorter than a vector: the scalar tail only
+    [InlineData(45, 1)] // the forward gather's runs of rows: vectors and a tail
+    [InlineData(300, 784)] // the backward gather's examples of one row: flat indices a row apart
+    public unsafe void Vector_row_seeds_are_RowSeed(int count, int inputs)
+    {
+        // Every vector width this machine has, and the scalar tail, against the one-at-a-time definition.
+        const ulong Key = 0xC0FFEE1234UL;
+        var seeds = new uint[count];
+        foreach (int row in new[] { 0, inputs - 1 })
+        {
+            fixed (uint* s = seeds) DropConnect.RowSeeds(Key, row, inputs, count, s);
+            for (int j = 0; j < count; j++)
+            {
+                // With step = inputs the flat index first + j·step is example j, row `row`; with step 1 (inputs 1) row 0 of example row + j.
+                Assert.Equal(DropConnect.RowSeed(Key, j + (inputs == 1 ? row : 0), inputs == 1 ? 0 : row, inputs), seeds[j]);
+            }
+        }
+    }
+
     [Fact]
     public void Bad_kernel_arguments_throw()
     {
