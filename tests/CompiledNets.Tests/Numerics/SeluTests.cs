@@ -15,7 +15,10 @@ public class SeluTests(ITestOutputHelper output)
     private const float H = 1e-3f;
     private const double AbsoluteTolerance = 1e-3, RelativeTolerance = 5e-3;
 
-    private static double Selu(double x) => x > 0 ? Lambda * x : Lambda * Alpha * (Math.Exp(x) - 1);
+    private static double Selu(double x) => x > 0 ? Lambda * x : Lambda * Alpha * ExpM1(x);
+
+    /// <summary>eˣ − 1 without the cancellation of <c>Math.Exp(x) − 1</c> near 0 (the series, exact in double there).</summary>
+    private static double ExpM1(double x) => Math.Abs(x) < 1e-5 ? x + x * x / 2 + x * x * x / 6 : Math.Exp(x) - 1;
 
     private static double SeluDerivative(double x) => x > 0 ? Lambda : Lambda * Alpha * Math.Exp(x);
 
@@ -30,6 +33,27 @@ public class SeluTests(ITestOutputHelper output)
         for (int i = 0; i < x.Length; i++)
             Assert.True(Math.Abs(y[i] - Selu(x[i])) <= 1e-6 + 1e-6 * Math.Abs(Selu(x[i])), $"SELU({x[i]}) = {y[i]}, expected {Selu(x[i])}");
         Assert.Equal(-Lambda * Alpha, y[1], 1e-6);
+    }
+
+    [Fact]
+    public void Positive_inputs_give_lambda_x_rounded_once_and_small_negative_ones_keep_their_digits()
+    {
+        // The vector exp is 1 + 2⁻²³ at 0: taken as it is, eˣ − 1 added ~2e-7 to every positive output and gave 0 for
+        // tiny negative inputs. Now x ≥ 0 gives exactly (float)(λ·x) and a negative x its value to a few ulps of itself.
+        float[] x = [0f, 1e-30f, 3e-8f, 1e-7f, 1.8661376e-7f, 1e-3f, 0.5f, 1f, 7f, 1e4f, -1e-30f, -3e-8f, -1e-7f, -1e-5f, -1e-3f, -0.004f, -0.01f, -0.1f, -0.124f, -0.126f, -0.2f, -0.3f, -1f, -5f];
+        float[] y = (float[])x.Clone();
+        Activations.SELU(y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (x[i] >= 0)
+                Assert.True(y[i] == Activations.SeluLambda * x[i], $"SELU({x[i]:R}) = {y[i]:R}, expected λ·x = {Activations.SeluLambda * x[i]:R}");
+            else
+            {
+                // Within 16 ulps of the value itself (the worst is just past the series, where exp(t) − 1 loses digits).
+                double expected = Selu(x[i]);
+                Assert.True(Math.Abs(y[i] - expected) <= 16 * Math.Pow(2, -24) * Math.Abs(expected), $"SELU({x[i]:R}) = {y[i]:R}, expected {expected:R}");
+            }
+        }
     }
 
     [Fact]

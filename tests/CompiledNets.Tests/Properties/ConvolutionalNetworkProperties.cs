@@ -4,7 +4,7 @@ namespace CompiledNets.Tests.Properties;
 
 /// <summary>
 /// Random valid convolutional declarations (<see cref="NetworkGen.Cnn"/>: an image input, Conv2D with every kernel,
-/// stride and padding, the activations but SELU, MaxPool2D with overlapping or gapped windows, SpatialDropout and per-element Dropout
+/// stride and padding, every activation, MaxPool2D with overlapping or gapped windows, SpatialDropout and per-element Dropout
 /// after image layers, then Dense layers), compiled in memory and checked as <see cref="ValidNetworkProperties"/> checks
 /// multilayer perceptrons: clean build, the Layers list and Parameters layout, Forward (inference and training, masks
 /// read through DropoutMask) against the scalar double reference within its rounding model, and Backward against
@@ -26,5 +26,6 @@ public class ConvolutionalNetworkProperties(ITestOutputHelper output)
         ValidNetworkStats stats = ValidNetworkProperties.Sample(NetworkGen.Cnn("Cnn"), maxBatch: 4, NetworksPerCompilation, s_compilations, output);
         // Kinks left after the bias moves are re-checked with a smaller step; skipping (a kink within 1e-3) must stay rare.
         Assert.True(stats.KinkSkips <= stats.Parameters / 200, $"{stats.KinkSkips} of {stats.Parameters} parameters skipped at kinks");
+        Assert.True(stats.SeluNetworks > 0, "no network with SELU was drawn");
     }
 }

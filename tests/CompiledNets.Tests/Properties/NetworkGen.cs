@@ -12,6 +12,9 @@ internal static class NetworkGen
     /// <summary>Widths around the vector sizes (8 for Vector256, 16 for Vector512) and their multiples, where kernels switch between vector loop and tail.</summary>
     private static readonly int[] s_boundaryWidths = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64];
 
+    /// <summary>Every activation (the scalar reference and the kink handling of ValidNetworkCheck know each one).</summary>
+    private static readonly Activation[] s_activations = [Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid, Activation.SELU];
+
     /// <summary>1..64: half uniform, half at the vector-width boundaries.</summary>
     public static readonly Gen<int> Width = Gen.Frequency((1, Gen.Int[1, 64]), (1, Gen.OneOf(s_boundaryWidths)));
 
@@ -21,8 +24,7 @@ internal static class NetworkGen
     /// </summary>
     public static readonly Gen<DenseSpec> Dense =
         from units in Width
-        // Not SELU: the scalar reference and the kink handling of ValidNetworkCheck know these four (SELU has its own tests).
-        from activation in Gen.OneOf(new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid })
+        from activation in Gen.OneOf(s_activations)
         from explicitActivation in Gen.Bool
         from init in Gen.Int[0, 9]
         from stdDev in Gen.Int[5, 30]
@@ -107,14 +109,14 @@ internal static class NetworkGen
 
     /// <summary>
     /// A convolution: 1 to 5 filters, kernel 1 to 4, stride 1 to 3 (each written out now and then even at its default),
-    /// either padding, the activations of <see cref="Dense"/> (not SELU), the init settings as on <see cref="Dense"/>.
+    /// either padding, the activations of <see cref="Dense"/>, the init settings as on <see cref="Dense"/>.
     /// </summary>
     public static readonly Gen<Conv2DSpec> Conv =
         from filters in Gen.Int[1, 5]
         from kernel in Gen.Int[1, 4]
         from stride in Gen.Frequency((3, Gen.Const(1)), (2, Gen.Int[2, 3]))
         from same in Gen.Bool
-        from activation in Gen.OneOf(new[] { Activation.None, Activation.ReLU, Activation.Tanh, Activation.Sigmoid })
+        from activation in Gen.OneOf(s_activations)
         from explicitFlags in Gen.Int[0, 7]
         from init in Gen.Int[0, 9]
         from stdDev in Gen.Int[5, 30]

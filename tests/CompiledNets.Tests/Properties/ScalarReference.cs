@@ -23,7 +23,8 @@ namespace CompiledNets.Tests.Properties;
 /// a convolution output is the same sum over its window (bias first, then channel, row, column; taps on Same padding
 /// are exact zeros and add nothing); tanh and sigmoid add 4 ulps of max(1, |result|) and scale incoming error by their
 /// derivative (TensorPrimitives' vector implementations are accurate to a few ulps in absolute terms; near 0, tanh's
-/// error is ~u absolute, not relative); ReLU passes incoming error unchanged (1-Lipschitz, so also across its kink); a
+/// error is ~u absolute, not relative); SELU adds one rounding above 0 and 8 ulps of max(1, |result|) below it, and
+/// scales incoming error by its derivative; ReLU passes incoming error unchanged (1-Lipschitz, so also across its kink); a
 /// dropout multiply (per element or per channel) adds one rounding. Max pooling rounds nothing, and max is 1-Lipschitz:
 /// the float maximum is within the largest error of the window's candidates (the values within the comparison
 /// tolerance of the maximum, which could win in float), so its σ is the largest σ among those; when a candidate other
@@ -40,14 +41,20 @@ internal static class ScalarReference
     public const double U = 1.0 / (1 << 24);
     private const double ActivationUlps = 4;
 
-    /// <summary>The pre-activations of one ReLU layer (Dense or Conv2D): [batch, units] or [batch, filters, H, W].</summary>
-    public sealed record ReLULayer(int Layer, double[] Z);
+    /// <summary>SELU's λ and λα exactly as the network has them (floats), in double: a difference in the constants would be an error common to every unit, which the model of independent roundings does not cover.</summary>
+    private const double SeluLambda = CompiledNets.Kernels.Activations.SeluLambda, SeluLambdaAlpha = CompiledNets.Kernels.Activations.SeluLambdaAlpha;
+
+    /// <summary>Whether an activation has a kink at 0 (its derivative jumps there): ReLU (0 to 1) and SELU (λα to λ).</summary>
+    public static bool HasKinkAtZero(Activation activation) => activation is Activation.ReLU or Activation.SELU;
+
+    /// <summary>The pre-activations of one layer whose activation has a kink at 0 (Dense or Conv2D): [batch, units] or [batch, filters, H, W].</summary>
+    public sealed record KinkLayer(int Layer, double[] Z);
 
     public sealed class Pass
     {
         public required double[] Outputs { get; init; }          // [batch, outputs]
         public required double[] Sigma { get; init; }            // [batch, outputs]
-        public required List<ReLULayer> ReLUPreActivations { get; init; } // per ReLU layer, in declaration order
+        public required List<KinkLayer> KinkPreActivations { get; init; } // per ReLU or SELU layer, in declaration order
         public required List<int[]> PoolWinners { get; init; }  // per MaxPool2D, [batch, C, outH, outW]: index into the example's input
         public required int AmbiguousWindows { get; init; }      // pooling windows whose winner is within rounding of another value
     }
@@ -60,7 +67,7 @@ internal static class ScalarReference
         var a = new double[batch * spec.InputSize];
         for (int i = 0; i < a.Length; i++) a[i] = inputs[i];
         var variance = new double[a.Length];
-        var relu = new List<ReLULayer>();
+        var relu = new List<KinkLayer>();
         var winners = new List<int[]>();
         int offset = 0, dropout = 0, ambiguous = 0;
 
@@ -93,7 +100,7 @@ internal static class ScalarReference
                             zVariance[b * m + j] = propagated + U * U * rounding;
                         }
                     }
-                    if (dense.Activation == Activation.ReLU) relu.Add(new ReLULayer(l, (double[])z.Clone()));
+                    if (HasKinkAtZero(dense.Activation)) relu.Add(new KinkLayer(l, (double[])z.Clone()));
                     Activate(dense.Activation, z, zVariance);
                     (a, variance) = (z, zVariance);
                     break;
@@ -130,7 +137,7 @@ internal static class ScalarReference
                         z[o] = sum;
                         zVariance[o] = propagated + U * U * rounding;
                     }
-                    if (conv.Activation == Activation.ReLU) relu.Add(new ReLULayer(l, (double[])z.Clone()));
+                    if (HasKinkAtZero(conv.Activation)) relu.Add(new KinkLayer(l, (double[])z.Clone()));
                     Activate(conv.Activation, z, zVariance);
                     (a, variance) = (z, zVariance);
                     break;
@@ -198,7 +205,7 @@ internal static class ScalarReference
         }
         return new Pass
         {
-            Outputs = a, Sigma = variance.Select(Math.Sqrt).ToArray(), ReLUPreActivations = relu, PoolWinners = winners, AmbiguousWindows = ambiguous,
+            Outputs = a, Sigma = variance.Select(Math.Sqrt).ToArray(), KinkPreActivations = relu, PoolWinners = winners, AmbiguousWindows = ambiguous,
         };
     }
 
@@ -213,9 +220,19 @@ internal static class ScalarReference
                 Activation.ReLU => (Math.Max(0, z[k]), 1.0),
                 Activation.Tanh => (Math.Tanh(z[k]), 1 - Math.Tanh(z[k]) * Math.Tanh(z[k])),
                 Activation.Sigmoid => (1 / (1 + Math.Exp(-z[k])), Math.Exp(-Math.Abs(z[k])) / Math.Pow(1 + Math.Exp(-Math.Abs(z[k])), 2)),
+                Activation.SELU => z[k] > 0
+                    ? (SeluLambda * z[k], SeluLambda)
+                    : (SeluLambdaAlpha * (Math.Exp(z[k]) - 1), SeluLambdaAlpha * Math.Exp(z[k])),
                 _ => throw new ArgumentOutOfRangeException(nameof(activation)),
             };
-            double own = activation is Activation.Tanh or Activation.Sigmoid ? ActivationUlps * U * Math.Max(1, Math.Abs(y)) : 0;
+            double own = activation switch
+            {
+                Activation.Tanh or Activation.Sigmoid => ActivationUlps * U * Math.Max(1, Math.Abs(y)),
+                // λ·z rounds once; λα·(eᶻ − 1) is an exp, a subtraction and a multiply by the float λα, each a few ulps of at
+                // most λα in absolute terms, so twice the tanh allowance.
+                Activation.SELU => z[k] > 0 ? U * Math.Abs(y) : 2 * ActivationUlps * U * Math.Max(1, Math.Abs(y)),
+                _ => 0,
+            };
             zVariance[k] = slope * slope * zVariance[k] + own * own;
             z[k] = y;
         }

@@ -11,7 +11,7 @@ namespace CompiledNets.Tests.Properties;
 internal sealed class ValidNetworkStats
 {
     private readonly object _gate = new();
-    public int Compilations, Networks, TrainingModeNetworks, Parameters, Outputs, RichardsonRechecks, KinkSkips, Dropouts, ReLUNetworks;
+    public int Compilations, Networks, TrainingModeNetworks, Parameters, Outputs, RichardsonRechecks, KinkSkips, Dropouts, ReLUNetworks, SeluNetworks;
     public int Convolutions, Pools, SpatialDropouts, ImageDropouts, AmbiguousWindows, KinkRechecks;
     public double WorstInferenceRatio, WorstTrainingRatio, WorstPlainRatio, WorstRichardsonRatio, WorstKinkRecheckRatio;
     public string WorstRichardsonCase = "";
@@ -23,11 +23,11 @@ internal sealed class ValidNetworkStats
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Networks} random valid networks in {Compilations} in-memory compilations ({ReLUNetworks} with ReLU, {Dropouts} dropout layers); " +
+        $"{Networks} random valid networks in {Compilations} in-memory compilations ({ReLUNetworks} with ReLU, {SeluNetworks} with SELU, {Dropouts} dropout layers); " +
         $"{Outputs} outputs compared with the scalar reference (worst |error| / σ: inference {WorstInferenceRatio:G3}, training {WorstTrainingRatio:G3}); " +
         $"{Parameters} parameters checked by central differences ({TrainingModeNetworks} networks in training mode with fixed masks, the rest at inference; worst error / tolerance {WorstPlainRatio:G3} where no kink is crossed); " +
         $"{RichardsonRechecks} re-checked by Richardson extrapolation (worst {WorstRichardsonRatio:G3}); " +
-        $"{KinkRechecks} re-checked with a smaller step inside a smooth piece (worst {WorstKinkRecheckRatio:G3}), {KinkSkips} skipped at a ReLU or pooling kink") +
+        $"{KinkRechecks} re-checked with a smaller step inside a smooth piece (worst {WorstKinkRecheckRatio:G3}), {KinkSkips} skipped at a ReLU, SELU or pooling kink") +
         (Convolutions + Pools > 0
             ? string.Create(CultureInfo.InvariantCulture,
                 $"; image layers: {Convolutions} Conv2D, {Pools} MaxPool2D, {SpatialDropouts} SpatialDropout, {ImageDropouts} Dropout after an image layer; {AmbiguousWindows} pooling windows with an ambiguous winner")
@@ -96,7 +96,7 @@ internal sealed class ValidNetworkCheck
         float[][] masks = TrainingMasks();
         // The gradient check runs in training mode (masks fixed by Reseed) for most networks, at inference for the rest.
         float[][]? gradientMasks = _gradientsInTraining ? masks : null;
-        MoveReLUBiasesAwayFromKinks(gradientMasks);
+        MoveBiasesAwayFromKinks(gradientMasks);
         double inference = CheckInference();
         double training = CheckTrainingForward(masks);
         CheckGradients(gradientMasks, stats);
@@ -107,6 +107,7 @@ internal sealed class ValidNetworkCheck
             s.Outputs += 2 * _batch * _spec.Outputs;
             s.Dropouts += masks.Length;
             if (_spec.Layers.Any(l => l is DenseSpec { Activation: Activation.ReLU } or Conv2DSpec { Activation: Activation.ReLU })) s.ReLUNetworks++;
+            if (_spec.Layers.Any(l => l is DenseSpec { Activation: Activation.SELU } or Conv2DSpec { Activation: Activation.SELU })) s.SeluNetworks++;
             s.Convolutions += _spec.Layers.Count(l => l is Conv2DSpec);
             s.Pools += _spec.Layers.Count(l => l is MaxPool2DSpec);
             s.SpatialDropouts += _spec.Layers.Count(l => l is SpatialDropoutSpec);
@@ -251,10 +252,10 @@ internal sealed class ValidNetworkCheck
     }
 
     /// <summary>
-    /// Central differences are only meaningful where the loss is smooth: a ReLU pre-activation z that changes sign
-    /// between θᵢ − h and θᵢ + h puts a kink inside the difference. So, layer by layer, each ReLU unit's bias is shifted
+    /// Central differences are only meaningful where the loss is smooth: a ReLU or SELU pre-activation z that changes sign
+    /// between θᵢ − h and θᵢ + h puts a kink inside the difference. So, layer by layer, each such unit's bias is shifted
     /// (as little as possible) so that, over the batch and with the training masks, every z is at least
-    /// <see cref="ReLUMargin"/> from 0: 0 is moved to the middle of a gap of width ≥ 2 · margin between the unit's values,
+    /// <see cref="KinkMargin"/> from 0: 0 is moved to the middle of a gap of width ≥ 2 · margin between the unit's values,
     /// or, if there is none, below all of them (the unit stays active). A step of h = 0.01 in one parameter moves a
     /// pre-activation by far less than the margin (inputs are N(0, 1), weights He/Glorot-sized), so kinks are left only
     /// where activations are unusually large; those parameters are detected and re-checked or skipped (and counted) in
@@ -264,7 +265,7 @@ internal sealed class ValidNetworkCheck
     /// filter's 0 goes to the middle of the widest gap among its middle three fifths of values (20% to 80% of them
     /// active), and only if that leaves more room than it has now. The kinks that remain are handled in CheckGradients.
     /// </summary>
-    private void MoveReLUBiasesAwayFromKinks(float[][]? masks)
+    private void MoveBiasesAwayFromKinks(float[][]? masks)
     {
         ImmutableArray<ExampleShape> shapes = _spec.Shapes;
         int dense = 0, conv = 0, reluLayer = 0;
@@ -276,8 +277,8 @@ internal sealed class ValidNetworkCheck
                 Conv2DSpec c => ($"conv{++conv}", c.Activation, true),
                 _ => ("", Activation.None, false),
             };
-            if (activation != Activation.ReLU) continue;
-            ScalarReference.ReLULayer relu = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks).ReLUPreActivations[reluLayer++];
+            if (!ScalarReference.HasKinkAtZero(activation)) continue;
+            ScalarReference.KinkLayer relu = ScalarReference.Forward(_spec, _net.Parameters, _inputs, _batch, masks).KinkPreActivations[reluLayer++];
             Assert.Equal(l, relu.Layer);
             ParameterTensor bias = _net.ParameterTensors.Single(t => t.Name == $"{name}.bias");
             ExampleShape output = shapes[l + 1];
@@ -285,7 +286,7 @@ internal sealed class ValidNetworkCheck
             for (int j = 0; j < units; j++)
             {
                 double[] values = Enumerable.Range(0, _batch * pixels).Select(k => relu.Z[k / pixels * perExample + j * pixels + k % pixels]).Order().ToArray();
-                if (values.All(v => Math.Abs(v) >= ReLUMargin)) continue;
+                if (values.All(v => Math.Abs(v) >= KinkMargin)) continue;
                 _net.Parameters[bias.Offset + j] += (float)(isConv && values.Length >= 5 ? CentralGapShift(values) : DenseShift(values));
             }
         }
@@ -294,10 +295,10 @@ internal sealed class ValidNetworkCheck
     /// <summary>The shift of a Dense unit's values (sorted) that puts 0 in the nearest gap of 2 · margin, or below them all.</summary>
     private static double DenseShift(double[] values)
     {
-        double shift = ReLUMargin - values[0]; // everything active
+        double shift = KinkMargin - values[0]; // everything active
         for (int k = 0; k + 1 < values.Length; k++)
         {
-            if (values[k + 1] - values[k] >= 2 * ReLUMargin && Math.Abs((values[k] + values[k + 1]) / 2) < Math.Abs(shift))
+            if (values[k + 1] - values[k] >= 2 * KinkMargin && Math.Abs((values[k] + values[k + 1]) / 2) < Math.Abs(shift))
                 shift = -(values[k] + values[k + 1]) / 2;
         }
         return shift;
@@ -315,8 +316,8 @@ internal sealed class ValidNetworkCheck
         return shift;
     }
 
-    /// <summary>How far every ReLU pre-activation is kept from 0 (see <see cref="MoveReLUBiasesAwayFromKinks"/>).</summary>
-    public const double ReLUMargin = 0.2;
+    /// <summary>How far every ReLU or SELU pre-activation is kept from 0 (see <see cref="MoveBiasesAwayFromKinks"/>).</summary>
+    public const double KinkMargin = 0.2;
 
     /// <summary>Forward(training: true) after Reseed against the reference run with the masks that Forward drew.</summary>
     private double CheckTrainingForward(float[][] masks)
@@ -352,7 +353,7 @@ internal sealed class ValidNetworkCheck
     /// Reseed (or, for some networks, at inference, where dropout is its fixed scale). Tolerance:
     /// Sigmas · σ_N + Relative · max(|numeric|, |analytic|), where σ_N = σ_L · √2 / (θ⁺ − θ⁻) is the model standard
     /// deviation of the difference quotient from float rounding of the two losses (σ_L from <see cref="ScalarReference.Loss"/>).
-    /// A parameter outside it is (1), if the loss has a kink within θ ± h (a ReLU pre-activation changes sign, or a
+    /// A parameter outside it is (1), if the loss has a kink within θ ± h (a ReLU or SELU pre-activation changes sign, or a
     /// pooling window's winner changes; decided with the reference at θ ± h, θ ± h/2 and θ), so that the difference
     /// quotient is not the derivative, re-checked with the largest step h/2ᵏ ≥ <see cref="KinkMinH"/> whose interval has no
     /// kink, against the same tolerance with that step's σ_N (its truncation error is 4ᵏ times smaller), and skipped
@@ -376,7 +377,7 @@ internal sealed class ValidNetworkCheck
         Assert.True(Math.Abs(baseline - referenceLoss) <= Sigmas * sigmaLoss, string.Create(CultureInfo.InvariantCulture,
             $"{_spec}\nLoss {baseline:G9} vs reference {referenceLoss:G9} (σ {sigmaLoss:G3})"));
 
-        bool hasKinks = pass.ReLUPreActivations.Count > 0 || pass.PoolWinners.Count > 0;
+        bool hasKinks = pass.KinkPreActivations.Count > 0 || pass.PoolWinners.Count > 0;
         double worstPlain = 0, worstRichardson = 0, worstKink = 0;
         string worstRichardsonCase = "";
         int rechecks = 0, skips = 0, kinkRechecks = 0;
@@ -470,7 +471,7 @@ internal sealed class ValidNetworkCheck
 
     /// <summary>
     /// Whether the loss has a kink in θᵢ ± <paramref name="h"/>, sampled at θᵢ − h, − h/2, 0, + h/2, + h with the
-    /// reference: any ReLU pre-activation (any example, unit, layer) has a different sign, or any pooling window another
+    /// reference: any ReLU or SELU pre-activation (any example, unit, layer) has a different sign, or any pooling window another
     /// winner, at one of them than at the first.
     /// </summary>
     private bool CrossesKink(float[] parameters, int i, float[][]? masks, float h)
@@ -484,9 +485,9 @@ internal sealed class ValidNetworkCheck
                 parameters[i] = original + step;
                 ScalarReference.Pass pass = ScalarReference.Forward(_spec, parameters, _inputs, _batch, masks);
                 if (first is null) { first = pass; continue; }
-                for (int l = 0; l < pass.ReLUPreActivations.Count; l++)
-                    for (int k = 0; k < pass.ReLUPreActivations[l].Z.Length; k++)
-                        if (pass.ReLUPreActivations[l].Z[k] > 0 != first.ReLUPreActivations[l].Z[k] > 0) return true;
+                for (int l = 0; l < pass.KinkPreActivations.Count; l++)
+                    for (int k = 0; k < pass.KinkPreActivations[l].Z.Length; k++)
+                        if (pass.KinkPreActivations[l].Z[k] > 0 != first.KinkPreActivations[l].Z[k] > 0) return true;
                 for (int l = 0; l < pass.PoolWinners.Count; l++)
                     if (!pass.PoolWinners[l].AsSpan().SequenceEqual(first.PoolWinners[l])) return true;
             }

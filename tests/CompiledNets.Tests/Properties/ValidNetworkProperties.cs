@@ -30,8 +30,9 @@ public class ValidNetworkProperties(ITestOutputHelper output)
     public void Random_valid_networks_build_cleanly_and_their_passes_match_the_references()
     {
         ValidNetworkStats stats = Sample(NetworkGen.Mlp("Net"), maxBatch: 5, NetworksPerCompilation, s_compilations, output);
-        // Skipping at ReLU kinks must stay rare, or the property checks little.
-        Assert.True(stats.KinkSkips <= stats.Parameters / 1000, $"{stats.KinkSkips} of {stats.Parameters} parameters skipped at ReLU kinks");
+        // Skipping at ReLU and SELU kinks must stay rare, or the property checks little.
+        Assert.True(stats.KinkSkips <= stats.Parameters / 1000, $"{stats.KinkSkips} of {stats.Parameters} parameters skipped at kinks");
+        Assert.True(stats.SeluNetworks > 0, "no network with SELU was drawn");
     }
 
     /// <summary>
