@@ -82,49 +82,31 @@ public static unsafe class DropConnect
 
     /// <summary>
     /// <c>seeds[j] = RowSeed</c> of the mask rows with the flat indices <c>first + j · step</c> (index <c>b · inputs + i</c>),
-    /// j &lt; <paramref name="count"/>: the same 64-bit arithmetic, eight or four rows per vector (the gathers need a seed for
+    /// j &lt; <paramref name="count"/>: the same 64-bit arithmetic, a vector of rows at a time (the gathers need a seed for
     /// every row they look at; one at a time, the two 64-bit multiplies of each were a third of the forward pass).
     /// </summary>
     internal static void RowSeeds(ulong key, long first, long step, int count, uint* seeds)
     {
         ulong start = key + ((ulong)first + 1UL) * SplitMix64.Increment, increment = (ulong)step * SplitMix64.Increment;
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        int j = Simd.Level switch
         {
-            Vector512<ulong> z = Vector512.Create(start) + Vector512<ulong>.Indices * increment, advance = Vector512.Create(8UL * increment);
-            for (; j + 8 <= count; j += 8, z += advance)
-            {
-                Vector512<ulong> mixed = MixLanes(z);
-                Vector256.Narrow(mixed.GetLower(), mixed.GetUpper()).Store(seeds + j);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<ulong> z = Vector256.Create(start) + Vector256<ulong>.Indices * increment, advance = Vector256.Create(4UL * increment);
-            for (; j + 4 <= count; j += 4, z += advance)
-            {
-                Vector256<ulong> mixed = MixLanes(z);
-                Vector128.Narrow(mixed.GetLower(), mixed.GetUpper()).Store(seeds + j);
-            }
-        }
+            SimdLevel.Vector512 => RowSeedLanes<Vector512<ulong>, CounterLanes512>(start, increment, count, seeds),
+            SimdLevel.Vector256 => RowSeedLanes<Vector256<ulong>, CounterLanes256>(start, increment, count, seeds),
+            SimdLevel.Vector128 => RowSeedLanes<Vector128<ulong>, CounterLanes128>(start, increment, count, seeds),
+            _ => 0,
+        };
         for (; j < count; j++)
             seeds[j] = (uint)SplitMix64.Mix(start + (ulong)j * increment);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> MixLanes(Vector512<ulong> z)
+    /// <summary>Whole vectors of <see cref="RowSeeds"/>: lane l of the first holds <c>start + l · increment</c>; returns how many seeds were written.</summary>
+    private static int RowSeedLanes<TU, TC>(ulong start, ulong increment, int count, uint* seeds) where TU : unmanaged where TC : ICounterLanes<TU>
     {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >>> 31);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> MixLanes(Vector256<ulong> z)
-    {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >>> 31);
+        int lanes = TC.Outputs, j = 0;
+        TU z = TC.Counters(start - increment, increment), advance = TC.Broadcast((ulong)lanes * increment);
+        for (; j + lanes <= count; j += lanes, z = TC.Add(z, advance))
+            TC.StoreLowHalves(ref *seeds, j, CounterSampler<TU, TC>.Mix(z));
+        return j;
     }
 
     /// <summary>Wellons' lowbias32 finalizer.</summary>

@@ -90,10 +90,7 @@ internal static class CounterSampler<TU, TC> where TU : unmanaged where TC : ICo
         ref float destination = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask);
         for (int v = 0; v < vectors; v++)
         {
-            TU z = counter;
-            z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 30)), 0xBF58476D1CE4E5B9UL);
-            z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 27)), 0x94D049BB133111EBUL);
-            z = TC.Xor(z, TC.ShiftRight(z, 31));
+            TU z = Mix(counter);
             // As 32-bit lanes the outputs read low half, high half, low, high...: the elements in order.
             writer.Write(ref destination, v * width, z);
             counter = TC.Add(counter, step);
@@ -101,11 +98,20 @@ internal static class CounterSampler<TU, TC> where TU : unmanaged where TC : ICo
         rng.State = state + (ulong)vectors * (ulong)outputs * SplitMix64.Increment;
         return vectors * width;
     }
+
+    /// <summary><see cref="SplitMix64.Mix"/> on every 64-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TU Mix(TU z)
+    {
+        z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 30)), 0xBF58476D1CE4E5B9UL);
+        z = TC.Multiply(TC.Xor(z, TC.ShiftRight(z, 27)), 0x94D049BB133111EBUL);
+        return TC.Xor(z, TC.ShiftRight(z, 31));
+    }
 }
 
 /// <summary>
-/// 64-bit counter lanes for the mask sampler: the SplitMix64 steps on a vector of counters and the comparison of its
-/// 32-bit halves with the threshold, stored as one float mask vector of the same width.
+/// 64-bit counter lanes for the mask sampler (and DropConnect's row seeds): the SplitMix64 steps on a vector of counters
+/// and the comparison of its 32-bit halves with the threshold, stored as one float mask vector of the same width.
 /// </summary>
 internal interface ICounterLanes<TU> where TU : unmanaged
 {
@@ -122,6 +128,8 @@ internal interface ICounterLanes<TU> where TU : unmanaged
     static abstract void StoreKept(ref float destination, int index, TU bits, uint threshold, float kept);
     /// <summary>Writes, at element <paramref name="index"/>, the uniform of each 32-bit half h: ((h &gt;&gt; 9) + 0.5) / 2²³, exact, in (0, 1).</summary>
     static abstract void StoreUniform(ref float destination, int index, TU bits);
+    /// <summary>Writes, at element <paramref name="index"/>, the low 32 bits of each 64-bit lane, one per lane (DropConnect's row seeds).</summary>
+    static abstract void StoreLowHalves(ref uint destination, int index, TU bits);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 512-bit vectors: 8 outputs, 16 mask elements.</summary>
@@ -141,6 +149,9 @@ internal readonly struct CounterLanes512 : ICounterLanes<Vector512<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreUniform(ref float destination, int index, Vector512<ulong> bits) =>
         ((Vector512.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector512.Create(0.5f)) * Vector512.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowHalves(ref uint destination, int index, Vector512<ulong> bits) =>
+        Vector256.Narrow(bits.GetLower(), bits.GetUpper()).StoreUnsafe(ref destination, (nuint)index);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 256-bit vectors: 4 outputs, 8 mask elements.</summary>
@@ -160,6 +171,9 @@ internal readonly struct CounterLanes256 : ICounterLanes<Vector256<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreUniform(ref float destination, int index, Vector256<ulong> bits) =>
         ((Vector256.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector256.Create(0.5f)) * Vector256.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowHalves(ref uint destination, int index, Vector256<ulong> bits) =>
+        Vector128.Narrow(bits.GetLower(), bits.GetUpper()).StoreUnsafe(ref destination, (nuint)index);
 }
 
 /// <summary><see cref="ICounterLanes{TU}"/> on 128-bit vectors: 2 outputs, 4 mask elements.</summary>
@@ -179,4 +193,7 @@ internal readonly struct CounterLanes128 : ICounterLanes<Vector128<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreUniform(ref float destination, int index, Vector128<ulong> bits) =>
         ((Vector128.ConvertToSingle((bits.AsUInt32() >> 9).AsInt32()) + Vector128.Create(0.5f)) * Vector128.Create(1f / 8388608f)).StoreUnsafe(ref destination, (nuint)index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowHalves(ref uint destination, int index, Vector128<ulong> bits) =>
+        Vector64.Narrow(bits.GetLower(), bits.GetUpper()).StoreUnsafe(ref destination, (nuint)index);
 }
